@@ -1,0 +1,32 @@
+# ward: two commands matter: `make run` (development server) and `make test`.
+GO ?= go
+# The race detector needs cgo, hence a C compiler; use it when there is one.
+RACE := $(shell command -v gcc >/dev/null 2>&1 && echo -race)
+CGO := $(if $(RACE),1,0)
+
+.PHONY: run test build fuzz lint bench generate
+
+build:
+	$(GO) build -o bin/ward ./cmd/ward
+
+run: build
+	./bin/ward serve --dev
+
+test:
+	$(GO) vet ./...
+	CGO_ENABLED=$(CGO) $(GO) test $(RACE) -count=1 -timeout 20m ./...
+
+# Brief fuzzing of the untrusted-input parsers (CI runs this).
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s ./internal/fhir
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+
+# Regenerate the FHIR schema tables from ../shared/data/fhir-r4-core.
+generate:
+	$(GO) generate ./internal/fhir

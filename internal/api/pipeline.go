@@ -1,0 +1,260 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/wardhealth/ward/internal/access"
+	"github.com/wardhealth/ward/internal/audit"
+	"github.com/wardhealth/ward/internal/auth"
+	"github.com/wardhealth/ward/internal/fhir"
+)
+
+// requestInfo travels in the request context so the access log can name
+// the principal without the handler's help.
+type requestInfo struct {
+	id        string
+	principal string
+}
+
+type ctxKey struct{}
+
+func withRequestInfo(ctx context.Context, ri *requestInfo) context.Context {
+	return context.WithValue(ctx, ctxKey{}, ri)
+}
+
+func requestInfoFrom(ctx context.Context) *requestInfo {
+	if ri, ok := ctx.Value(ctxKey{}).(*requestInfo); ok {
+		return ri
+	}
+	return &requestInfo{}
+}
+
+var requestIDRe = regexp.MustCompile(`^[A-Za-z0-9-]{8,64}$`)
+
+// requestID keeps a well-formed incoming X-Request-Id (so traces join up)
+// and otherwise makes a random one.
+func requestID(r *http.Request) string {
+	if v := r.Header.Get("X-Request-Id"); requestIDRe.MatchString(v) {
+		return v
+	}
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// call is one FHIR request moving through the pipeline.
+type call struct {
+	s       *Server
+	r       *http.Request
+	p       auth.Principal
+	rid     string
+	subtype string
+	events  []audit.Event
+}
+
+// reply is what a handler produces; the pipeline records the audit
+// events and only then writes it.
+type reply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// handler acts on an authenticated, authorised call.
+type handler func(c *call) (*reply, error)
+
+// fhir registers a FHIR route. Every FHIR route goes through here, so
+// none can skip authentication, the access decision or the audit record.
+func (s *Server) fhir(pattern, subtype string, h handler) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		ri := requestInfoFrom(r.Context())
+		c := &call{s: s, r: r, rid: ri.id, subtype: subtype}
+
+		// 1. Authenticate.
+		p, err := s.authenticate(r)
+		if err != nil {
+			c.event(audit.ActionExecute, "authenticate", "", "", 0)
+			c.finish(w, s.unauthorized(c, err))
+			return
+		}
+		c.p, ri.principal = p, p.ID
+
+		// Route-level checks that need no data.
+		rep := c.preflight()
+		if rep == nil {
+			// 2. Decide, 3. act: handlers call c.authorize before touching data.
+			rep, err = h(c)
+			if err != nil {
+				rep = c.errorReply(err)
+			}
+		}
+		// 4. Record, then write.
+		c.finish(w, rep)
+	})
+}
+
+// finish records the call's audit events (fail-closed) and writes rep.
+func (c *call) finish(w http.ResponseWriter, rep *reply) {
+	if len(c.events) == 0 {
+		c.event(actionOf(c.subtype), c.subtype, c.r.PathValue("type"), c.r.PathValue("id"), 0)
+	}
+	for i := range c.events {
+		if c.events[i].Outcome == 0 {
+			c.events[i].Outcome = rep.status
+		}
+	}
+	if err := c.s.d.Audit.Record(c.r.Context(), c.events); err != nil {
+		c.s.d.Log.Error("audit record failed; refusing response", "request_id", c.rid, "err", err.Error())
+		rep = outcomeReply(c.rid, http.StatusServiceUnavailable, issue("transient", "the audit trail is unavailable; the request was not completed"))
+		rep.header.Set("Retry-After", "5")
+	}
+	for k, v := range rep.header {
+		w.Header()[k] = v
+	}
+	if rep.body != nil && w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", fhirJSON)
+	}
+	body := rep.body
+	if rep.body != nil && c.r.URL.Query().Get("_pretty") == "true" {
+		var buf bytes.Buffer
+		if json.Indent(&buf, rep.body, "", "  ") == nil {
+			body = buf.Bytes()
+		}
+	}
+	w.WriteHeader(rep.status)
+	if body != nil && c.r.Method != http.MethodHead {
+		w.Write(body)
+	}
+}
+
+// event adds an audit event for this call; its outcome defaults to the
+// reply status.
+func (c *call) event(action, subtype, typ, id string, version int64) *audit.Event {
+	c.events = append(c.events, audit.Event{
+		Time:       c.s.d.Now().UTC(),
+		Tenant:     c.p.Tenant,
+		ActorID:    c.p.ID,
+		ActorKind:  c.p.Kind,
+		Role:       c.p.Role,
+		Action:     action,
+		Subtype:    subtype,
+		EntityType: typ,
+		EntityID:   id,
+		Version:    version,
+		Query:      paramNames(c.r),
+		SourceIP:   clientIP(c.r),
+		UserAgent:  truncate(c.r.UserAgent(), 256),
+		EntryPoint: "api",
+		RequestID:  c.rid,
+	})
+	return &c.events[len(c.events)-1]
+}
+
+// authorize asks the access package; a denial becomes a 403 error.
+func (c *call) authorize(a access.Action, typ string) error {
+	d := access.Decide(access.Subject{ID: c.p.ID, Role: c.p.Role, Tenant: c.p.Tenant}, a, access.Resource{Tenant: c.p.Tenant, Type: typ})
+	if !d.Allow {
+		return &forbiddenError{reason: d.Reason}
+	}
+	return nil
+}
+
+type forbiddenError struct{ reason string }
+
+func (e *forbiddenError) Error() string { return "forbidden: " + e.reason }
+
+// preflight checks what every FHIR route needs before its handler runs:
+// a supported response format, a known resource type and a valid id.
+func (c *call) preflight() *reply {
+	if !acceptsJSON(c.r) {
+		return outcomeReply(c.rid, http.StatusNotAcceptable, issue("not-supported", "only application/fhir+json responses are supported"))
+	}
+	if typ := c.r.PathValue("type"); typ != "" && !fhir.IsResourceType(typ) {
+		return outcomeReply(c.rid, http.StatusNotFound, issue("not-supported", "unknown resource type"))
+	}
+	if id := c.r.PathValue("id"); id != "" && !validID(id) {
+		return outcomeReply(c.rid, http.StatusBadRequest, issue("value", "invalid resource id: 1-64 characters A-Z a-z 0-9 - ."))
+	}
+	return nil
+}
+
+func (s *Server) authenticate(r *http.Request) (auth.Principal, error) {
+	h := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok {
+		return auth.Principal{}, errNoCredentials
+	}
+	return s.d.Auth.Authenticate(r.Context(), strings.TrimSpace(tok))
+}
+
+var errNoCredentials = errors.New("no credentials")
+
+func (s *Server) unauthorized(c *call, err error) *reply {
+	if !errors.Is(err, errNoCredentials) && !errors.Is(err, auth.ErrInvalidCredentials) {
+		s.d.Log.Error("authentication backend error", "request_id", c.rid, "err", err.Error())
+		return outcomeReply(c.rid, http.StatusServiceUnavailable, issue("transient", "authentication is unavailable"))
+	}
+	rep := outcomeReply(c.rid, http.StatusUnauthorized, issue("login", "a valid bearer access token is required"))
+	v := `Bearer realm="ward"`
+	if errors.Is(err, auth.ErrInvalidCredentials) {
+		v += `, error="invalid_token"`
+	}
+	rep.header.Set("WWW-Authenticate", v)
+	return rep
+}
+
+func actionOf(subtype string) string {
+	switch subtype {
+	case "create":
+		return audit.ActionCreate
+	case "update":
+		return audit.ActionUpdate
+	case "delete":
+		return audit.ActionDelete
+	case "bundle":
+		return audit.ActionExecute
+	}
+	return audit.ActionRead
+}
+
+// paramNames lists the query's parameter names, never their values.
+func paramNames(r *http.Request) string {
+	if r.URL.RawQuery == "" {
+		return ""
+	}
+	q := r.URL.Query()
+	names := make([]string, 0, len(q))
+	for k := range q {
+		names = append(names, truncate(k, 64))
+	}
+	sortStrings(names)
+	return strings.Join(names, "&")
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+var idRe = regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`)
+
+func validID(id string) bool { return idRe.MatchString(id) }

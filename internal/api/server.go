@@ -1,0 +1,168 @@
+// Package api serves ward over HTTP: the FHIR R4 REST API, the OAuth 2
+// token endpoint and health probes. Every FHIR route goes through one
+// pipeline (pipeline.go): authenticate → decide → act → record.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/wardhealth/ward/internal/audit"
+	"github.com/wardhealth/ward/internal/auth"
+	"github.com/wardhealth/ward/internal/store"
+)
+
+// Store is what the REST layer needs from storage; *store.Store has it.
+type Store interface {
+	Read(ctx context.Context, tenant, typ, id string) (store.Version, error)
+	VRead(ctx context.Context, tenant, typ, id string, version int64) (store.Version, error)
+	History(ctx context.Context, tenant string, q store.HistoryQuery) ([]store.Version, store.Cursor, error)
+	Write(ctx context.Context, tenant string, ops []store.Op) ([]store.Result, error)
+}
+
+// Authenticator verifies credentials; *auth.Service has it.
+type Authenticator interface {
+	Authenticate(ctx context.Context, bearer string) (auth.Principal, error)
+	IssueToken(ctx context.Context, clientID, secret string) (auth.Secret, auth.Principal, error)
+	TokenTTL() time.Duration
+}
+
+// Deps are the parts the server is built from.
+type Deps struct {
+	Store    Store
+	Auth     Authenticator
+	Audit    audit.Recorder
+	Log      *slog.Logger
+	Ready    func(ctx context.Context) error // readiness probe; nil = always ready
+	BaseURL  string                          // public https base, e.g. https://ward.example.org
+	MaxBody  int64                           // request body limit in bytes
+	NewID    func() string                   // resource ids for transaction entries
+	Now      func() time.Time
+	Version  string // software version for the CapabilityStatement
+	TokenIP  *auth.Limiter
+	TokenCli *auth.Limiter
+}
+
+// Server is ward's HTTP handler.
+type Server struct {
+	d   Deps
+	cap []byte // CapabilityStatement, built once
+	mux *http.ServeMux
+}
+
+// New builds the server and its routes.
+func New(d Deps) *Server {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.MaxBody == 0 {
+		d.MaxBody = 16 << 20
+	}
+	s := &Server{d: d, mux: http.NewServeMux()}
+	s.cap = capabilityStatement(d.BaseURL, d.Version, d.Now())
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	m := s.mux
+	m.HandleFunc("GET /healthz", s.healthz)
+	m.HandleFunc("GET /readyz", s.readyz)
+	m.HandleFunc("POST /oauth2/token", s.token)
+
+	m.HandleFunc("GET /fhir/R4/metadata", s.metadata)
+	s.fhir("POST /fhir/R4/{$}", "bundle", s.bundle)
+	s.fhir("GET /fhir/R4/_history", "history-system", s.historySystem)
+	s.fhir("POST /fhir/R4/{type}", "create", s.create)
+	s.fhir("GET /fhir/R4/{type}", "search-type", s.search)
+	s.fhir("GET /fhir/R4/{type}/_history", "history-type", s.historyType)
+	s.fhir("GET /fhir/R4/{type}/{id}", "read", s.read)
+	s.fhir("PUT /fhir/R4/{type}/{id}", "update", s.update)
+	s.fhir("DELETE /fhir/R4/{type}/{id}", "delete", s.delete)
+	s.fhir("GET /fhir/R4/{type}/{id}/_history", "history-instance", s.historyInstance)
+	s.fhir("GET /fhir/R4/{type}/{id}/_history/{vid}", "vread", s.vread)
+	m.HandleFunc("/", s.notFound)
+}
+
+// ServeHTTP applies the headers and logging every response gets, then routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rid := requestID(r)
+	securityHeaders(w.Header())
+	w.Header().Set("X-Request-Id", rid)
+	lw := &loggingWriter{ResponseWriter: w, status: http.StatusOK}
+	r = r.WithContext(withRequestInfo(r.Context(), &requestInfo{id: rid}))
+	defer func() {
+		if v := recover(); v != nil {
+			// Log the panic without the request's data; answer 500.
+			s.d.Log.Error("panic", "request_id", rid, "route", r.Pattern)
+			if !lw.wrote {
+				writeOutcome(lw, rid, http.StatusInternalServerError, issue("exception", "internal error"))
+			}
+		}
+		ri := requestInfoFrom(r.Context())
+		s.d.Log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method),
+			slog.String("route", routeOf(r)),
+			slog.Int("status", lw.status),
+			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.String("request_id", rid),
+			slog.String("principal", ri.principal))
+	}()
+	r.Body = http.MaxBytesReader(lw, r.Body, s.d.MaxBody)
+	s.mux.ServeHTTP(lw, r)
+}
+
+// routeOf is the matched route pattern, never the raw path or query.
+func routeOf(r *http.Request) string {
+	if r.Pattern == "" {
+		return "unmatched"
+	}
+	return r.Pattern
+}
+
+type loggingWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *loggingWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *loggingWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.status, w.wrote = http.StatusOK, true
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *loggingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write([]byte(`{"status":"ok"}`))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if s.d.Ready != nil {
+		if err := s.d.Ready(r.Context()); err != nil {
+			s.d.Log.Warn("not ready", "err", err.Error())
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte(`{"status":"unavailable"}`))
+			return
+		}
+	}
+	w.Write([]byte(`{"status":"ready"}`))
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	writeOutcome(w, requestInfoFrom(r.Context()).id, http.StatusNotFound, issue("not-found", "no such route"))
+}

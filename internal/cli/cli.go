@@ -1,0 +1,401 @@
+// Package cli implements ward's command line: serve, init, key, client,
+// version. Exit codes: 0 ok, 1 failure, 2 usage error.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/wardhealth/ward/internal/app"
+	"github.com/wardhealth/ward/internal/auth"
+	"github.com/wardhealth/ward/internal/config"
+	"github.com/wardhealth/ward/internal/crypto/kms/localkms"
+	"github.com/wardhealth/ward/internal/tlsconf"
+)
+
+// Env is what a command may touch of its process.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	// Signals delivers shutdown signals to serve; nil means SIGINT/SIGTERM.
+	Signals func(ctx context.Context) (context.Context, context.CancelFunc)
+}
+
+// errUsage marks usage errors (exit 2); the message was already printed.
+var errUsage = errors.New("usage")
+
+const usage = `ward: HIPAA-ready FHIR R4 server
+
+Usage:
+  ward serve   [--dev] [--config FILE] [--addr HOST:PORT] [--data-dir DIR]
+  ward init    [--dev] [--config FILE] [--data-dir DIR]
+  ward key init --out PATH
+  ward client create --name NAME --role ROLE [--tenant T] [--json]
+  ward client list [--tenant T] [--json]
+  ward client disable ID
+  ward version
+
+Run 'ward COMMAND --help' for a command's flags. Settings come from the
+config file, then WARD_* environment variables, then flags.
+`
+
+// Run executes ward with args (without the program name) and returns the exit code.
+func Run(args []string, env Env) int {
+	if env.Getenv == nil {
+		env.Getenv = os.Getenv
+	}
+	if env.Signals == nil {
+		env.Signals = func(ctx context.Context) (context.Context, context.CancelFunc) {
+			return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		}
+	}
+	if len(args) == 0 {
+		fmt.Fprint(env.Stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(args[1:], env)
+	case "init":
+		err = initCmd(args[1:], env)
+	case "key":
+		err = keyCmd(args[1:], env)
+	case "client":
+		err = clientCmd(args[1:], env)
+	case "version", "--version":
+		fmt.Fprintln(env.Stdout, "ward", app.Version)
+	case "help", "-h", "--help":
+		fmt.Fprint(env.Stdout, usage)
+	default:
+		fmt.Fprintf(env.Stderr, "ward: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	default:
+		fmt.Fprintln(env.Stderr, "ward:", err)
+		return 1
+	}
+}
+
+// common are the flags shared by commands that load a Config.
+type common struct {
+	dev     bool
+	cfgFile string
+	dataDir string
+	addr    string
+}
+
+func (c *common) register(fs *flag.FlagSet, withAddr bool) {
+	fs.BoolVar(&c.dev, "dev", false, "development mode: self-signed certificate and local key file in the data dir")
+	fs.StringVar(&c.cfgFile, "config", "", "TOML config file (default $WARD_CONFIG)")
+	fs.StringVar(&c.dataDir, "data-dir", "", "data directory (default $WARD_DATA_DIR or ./ward-data)")
+	if withAddr {
+		fs.StringVar(&c.addr, "addr", "", "listen address (default $WARD_ADDR or 127.0.0.1:8443)")
+	}
+}
+
+// load builds the Config: file < env < flags.
+func (c *common) load(env Env) (config.Config, error) {
+	file := c.cfgFile
+	if file == "" {
+		file = env.Getenv("WARD_CONFIG")
+	}
+	cfg, err := config.Load(file, env.Getenv)
+	if err != nil {
+		return cfg, err
+	}
+	if c.dev {
+		cfg.Env = config.Development
+	}
+	if c.dataDir != "" {
+		cfg.DataDir = c.dataDir
+	}
+	if c.addr != "" {
+		cfg.Addr = c.addr
+	}
+	return cfg, nil
+}
+
+func newFlags(name, synopsis string, env Env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(env.Stderr, "Usage: %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags, mapping errors to errUsage (help → flag.ErrHelp).
+func parse(fs *flag.FlagSet, args []string, maxArgs int) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > maxArgs {
+		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(maxArgs))
+		fs.Usage()
+		return errUsage
+	}
+	return nil
+}
+
+func logger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func serve(args []string, env Env) error {
+	var c common
+	fs := newFlags("serve", "ward serve [--dev] [--config FILE] [--addr HOST:PORT] [--data-dir DIR]", env)
+	c.register(fs, true)
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	cfg, err := c.load(env)
+	if err != nil {
+		return err
+	}
+	if err := cfg.Finish(); err != nil {
+		return err
+	}
+	log := logger(env.Stderr, cfg.LogLevel)
+	if cfg.Env == config.Development {
+		created, err := app.PrepareDev(cfg, time.Now())
+		if err != nil {
+			return err
+		}
+		for _, what := range created {
+			fmt.Fprintln(env.Stdout, "created", what)
+		}
+	}
+	ctx, stop := env.Signals(context.Background())
+	defer stop()
+	a, err := app.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	certFile := cfg.TLSCert
+	if certFile == "" {
+		certFile, _ = cfg.DevTLSPaths()
+	}
+	fp, err := tlsconf.Fingerprint(certFile)
+	if err != nil {
+		a.Close()
+		return err
+	}
+	serr := a.Serve(ctx, func(addr net.Addr) {
+		fmt.Fprintf(env.Stdout, "ward %s (%s) listening on https://%s/fhir/R4\n", app.Version, cfg.Env, addr)
+		fmt.Fprintf(env.Stdout, "certificate SHA-256 fingerprint: %s\n", fp)
+		if cfg.Env == config.Development {
+			fmt.Fprintf(env.Stdout, "create a client: ward client create --data-dir %s --name demo --role service\n", cfg.DataDir)
+		}
+	})
+	cerr := a.Close()
+	if serr != nil {
+		return serr
+	}
+	if cerr != nil {
+		return cerr
+	}
+	log.Info("stopped cleanly")
+	return nil
+}
+
+func initCmd(args []string, env Env) error {
+	var c common
+	fs := newFlags("init", "ward init [--dev] [--config FILE] [--data-dir DIR]", env)
+	c.register(fs, false)
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	cfg, err := c.load(env)
+	if err != nil {
+		return err
+	}
+	if err := cfg.Finish(); err != nil {
+		return err
+	}
+	if cfg.Env == config.Development {
+		created, err := app.PrepareDev(cfg, time.Now())
+		if err != nil {
+			return err
+		}
+		for _, what := range created {
+			fmt.Fprintln(env.Stdout, "created", what)
+		}
+	}
+	ctx := context.Background()
+	a, err := app.Open(ctx, cfg, logger(env.Stderr, cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stdout, "data directory ready:", cfg.DataDir)
+	return a.Close()
+}
+
+func keyCmd(args []string, env Env) error {
+	if len(args) == 0 || args[0] != "init" {
+		fmt.Fprint(env.Stderr, "Usage: ward key init --out PATH\n")
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			return flag.ErrHelp
+		}
+		return errUsage
+	}
+	fs := newFlags("key init", "ward key init --out PATH   (creates a production key-encryption key file, mode 0600)", env)
+	out := fs.String("out", "", "path of the new key file (must not exist; keep it outside the data directory)")
+	if err := parse(fs, args[1:], 0); err != nil {
+		return err
+	}
+	if *out == "" {
+		fs.Usage()
+		return errUsage
+	}
+	if err := localkms.Create(*out, localkms.Production); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "created key file %s; set WARD_KMS=local:%s\n", *out, *out)
+	return nil
+}
+
+func clientCmd(args []string, env Env) error {
+	sub := ""
+	if len(args) > 0 {
+		sub, args = args[0], args[1:]
+	}
+	var c common
+	switch sub {
+	case "create":
+		fs := newFlags("client create", "ward client create --name NAME --role ROLE [--tenant T] [--json]", env)
+		c.register(fs, false)
+		name := fs.String("name", "", "client name (required)")
+		role := fs.String("role", "", "role: "+strings.Join(auth.Roles(), ", ")+" (required)")
+		tenant := fs.String("tenant", "default", "tenant the client belongs to")
+		asJSON := fs.Bool("json", false, "print {\"client_id\", \"client_secret\"} as JSON")
+		if err := parse(fs, args, 0); err != nil {
+			return err
+		}
+		if *name == "" || *role == "" {
+			fmt.Fprintln(env.Stderr, "--name and --role are required")
+			fs.Usage()
+			return errUsage
+		}
+		return withAuth(c, env, func(ctx context.Context, as *auth.Service) error {
+			id, secret, err := as.CreateClient(ctx, *tenant, *name, *role)
+			if err != nil {
+				return err
+			}
+			if *asJSON {
+				return json.NewEncoder(env.Stdout).Encode(map[string]string{"client_id": id, "client_secret": secret.Reveal()})
+			}
+			fmt.Fprintf(env.Stdout, "client_id:     %s\nclient_secret: %s\n(the secret is shown once; ward stores only its hash)\n", id, secret.Reveal())
+			return nil
+		})
+	case "list":
+		fs := newFlags("client list", "ward client list [--tenant T] [--json]", env)
+		c.register(fs, false)
+		tenant := fs.String("tenant", "default", "tenant")
+		asJSON := fs.Bool("json", false, "print JSON")
+		if err := parse(fs, args, 0); err != nil {
+			return err
+		}
+		return withStore(c, env, func(ctx context.Context, st auth.Store) error {
+			cs, err := st.Clients(ctx, *tenant)
+			if err != nil {
+				return err
+			}
+			if *asJSON {
+				type row struct {
+					ID       string    `json:"client_id"`
+					Name     string    `json:"name"`
+					Role     string    `json:"role"`
+					Created  time.Time `json:"created"`
+					Disabled bool      `json:"disabled"`
+				}
+				rows := []row{}
+				for _, c := range cs {
+					rows = append(rows, row{c.ID, c.Name, c.Role, c.Created, c.Disabled})
+				}
+				return json.NewEncoder(env.Stdout).Encode(rows)
+			}
+			tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "CLIENT ID\tNAME\tROLE\tCREATED\tSTATUS")
+			for _, c := range cs {
+				status := "active"
+				if c.Disabled {
+					status = "disabled"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, c.Role, c.Created.Format(time.RFC3339), status)
+			}
+			return tw.Flush()
+		})
+	case "disable":
+		fs := newFlags("client disable", "ward client disable ID   (revokes its tokens at once)", env)
+		c.register(fs, false)
+		if err := parse(fs, args, 1); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			fs.Usage()
+			return errUsage
+		}
+		return withAuth(c, env, func(ctx context.Context, as *auth.Service) error {
+			if err := as.DisableClient(ctx, fs.Arg(0)); err != nil {
+				return err
+			}
+			fmt.Fprintln(env.Stdout, "disabled", fs.Arg(0))
+			return nil
+		})
+	case "--help", "-h":
+		fmt.Fprint(env.Stdout, "Usage: ward client create|list|disable ...\n")
+		return flag.ErrHelp
+	}
+	fmt.Fprint(env.Stderr, "Usage: ward client create|list|disable ...\n")
+	return errUsage
+}
+
+// withStore opens only the database: client management needs no keys
+// and works while the server runs.
+func withStore(c common, env Env, fn func(ctx context.Context, st auth.Store) error) error {
+	cfg, err := c.load(env)
+	if err != nil {
+		return err
+	}
+	if err := cfg.FinishData(); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	db, err := app.OpenDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return errors.Join(fn(ctx, db), db.Close())
+}
+
+func withAuth(c common, env Env, fn func(ctx context.Context, as *auth.Service) error) error {
+	return withStore(c, env, func(ctx context.Context, st auth.Store) error {
+		return fn(ctx, auth.NewService(st, auth.Options{}))
+	})
+}

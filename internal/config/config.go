@@ -1,0 +1,237 @@
+// Package config holds ward's one Config struct, loaded from a TOML file,
+// then WARD_* environment variables, then flags, and validated at start.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Environments.
+const (
+	Development = "development"
+	Production  = "production"
+)
+
+// Config is every setting ward reads. Zero values are filled by Defaults.
+type Config struct {
+	Env         string `toml:"env"`          // development | production (default production)
+	DataDir     string `toml:"data_dir"`     // WARD_DATA_DIR, default ./ward-data
+	Addr        string `toml:"addr"`         // WARD_ADDR, default 127.0.0.1:8443
+	DatabaseURL string `toml:"database_url"` // WARD_DATABASE_URL; "" = embedded SQLite in DataDir
+	KMS         string `toml:"kms"`          // WARD_KMS, "local:PATH"; default local:<DataDir>/keys/kek in development
+	TLSCert     string `toml:"tls_cert"`     // WARD_TLS_CERT, PEM file; generated in development
+	TLSKey      string `toml:"tls_key"`      // WARD_TLS_KEY, PEM file; generated in development
+	BaseURL     string `toml:"base_url"`     // WARD_BASE_URL, public https URL; default https://<Addr>
+
+	MaxBodyBytes    int64     `toml:"max_body_bytes"`   // WARD_MAX_BODY_BYTES, default 16 MiB
+	TokenTTL        Duration  `toml:"token_ttl"`        // WARD_TOKEN_TTL, default 15m
+	ShutdownTimeout Duration  `toml:"shutdown_timeout"` // WARD_SHUTDOWN_TIMEOUT, default 20s
+	LogLevel        string    `toml:"log_level"`        // WARD_LOG_LEVEL: debug|info|warn|error
+	TokenRate       RateLimit `toml:"token_rate"`       // token endpoint limits
+}
+
+// RateLimit is a token-bucket limit: Per requests per second with Burst.
+type RateLimit struct {
+	PerIP     float64 `toml:"per_ip"`     // WARD_TOKEN_RATE_PER_IP, default 5/s
+	PerClient float64 `toml:"per_client"` // WARD_TOKEN_RATE_PER_CLIENT, default 2/s
+	Burst     int     `toml:"burst"`      // WARD_TOKEN_RATE_BURST, default 20
+}
+
+// Duration is a time.Duration written as "15m" in TOML.
+type Duration time.Duration
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("invalid duration %q", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Load builds a Config from the TOML file at path (skipped when path is
+// ""), then the environment (getenv, usually os.Getenv). Flags are applied
+// by the caller afterwards, then Finish.
+func Load(path string, getenv func(string) string) (Config, error) {
+	var c Config
+	if path != "" {
+		md, err := toml.DecodeFile(path, &c)
+		if err != nil {
+			return c, fmt.Errorf("config file %s: %w", path, err)
+		}
+		if und := md.Undecoded(); len(und) > 0 {
+			return c, fmt.Errorf("config file %s: unknown setting %q", path, und[0].String())
+		}
+	}
+	if err := c.applyEnv(getenv); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func (c *Config) applyEnv(getenv func(string) string) error {
+	str := map[string]*string{
+		"WARD_ENV": &c.Env, "WARD_DATA_DIR": &c.DataDir, "WARD_ADDR": &c.Addr,
+		"WARD_DATABASE_URL": &c.DatabaseURL, "WARD_KMS": &c.KMS,
+		"WARD_TLS_CERT": &c.TLSCert, "WARD_TLS_KEY": &c.TLSKey,
+		"WARD_BASE_URL": &c.BaseURL, "WARD_LOG_LEVEL": &c.LogLevel,
+	}
+	for k, p := range str {
+		if v := getenv(k); v != "" {
+			*p = v
+		}
+	}
+	durs := map[string]*Duration{"WARD_TOKEN_TTL": &c.TokenTTL, "WARD_SHUTDOWN_TIMEOUT": &c.ShutdownTimeout}
+	for k, p := range durs {
+		if v := getenv(k); v != "" {
+			if err := p.UnmarshalText([]byte(v)); err != nil {
+				return fmt.Errorf("%s: %w", k, err)
+			}
+		}
+	}
+	if v := getenv("WARD_MAX_BODY_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("WARD_MAX_BODY_BYTES: not an integer")
+		}
+		c.MaxBodyBytes = n
+	}
+	floats := map[string]*float64{"WARD_TOKEN_RATE_PER_IP": &c.TokenRate.PerIP, "WARD_TOKEN_RATE_PER_CLIENT": &c.TokenRate.PerClient}
+	for k, p := range floats {
+		if v := getenv(k); v != "" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return fmt.Errorf("%s: not a number", k)
+			}
+			*p = f
+		}
+	}
+	if v := getenv("WARD_TOKEN_RATE_BURST"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("WARD_TOKEN_RATE_BURST: not an integer")
+		}
+		c.TokenRate.Burst = n
+	}
+	return nil
+}
+
+// FinishData fills defaults and validates the settings that locate data
+// (environment, data directory, database), for commands that only manage
+// the database.
+func (c *Config) FinishData() error {
+	if c.Env == "" {
+		c.Env = Production
+	}
+	if c.Env != Development && c.Env != Production {
+		return fmt.Errorf("env must be %q or %q", Development, Production)
+	}
+	if c.DataDir == "" {
+		c.DataDir = "ward-data"
+	}
+	if c.DatabaseURL != "" {
+		return errors.New("database_url: only the embedded SQLite database is available in this version (leave it empty)")
+	}
+	return nil
+}
+
+// Finish fills defaults and validates everything serving needs. It is
+// called after flags are applied.
+func (c *Config) Finish() error {
+	if err := c.FinishData(); err != nil {
+		return err
+	}
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8443"
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("addr %q: want host:port", c.Addr)
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = 16 << 20
+	}
+	if c.MaxBodyBytes < 1024 {
+		return errors.New("max_body_bytes must be at least 1024")
+	}
+	if c.TokenTTL == 0 {
+		c.TokenTTL = Duration(15 * time.Minute)
+	}
+	if c.TokenTTL.D() < time.Minute || c.TokenTTL.D() > 24*time.Hour {
+		return errors.New("token_ttl must be between 1m and 24h")
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = Duration(20 * time.Second)
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return errors.New("log_level must be debug, info, warn or error")
+	}
+	if c.TokenRate.PerIP == 0 {
+		c.TokenRate.PerIP = 5
+	}
+	if c.TokenRate.PerClient == 0 {
+		c.TokenRate.PerClient = 2
+	}
+	if c.TokenRate.Burst == 0 {
+		c.TokenRate.Burst = 20
+	}
+	if c.TokenRate.PerIP < 0 || c.TokenRate.PerClient < 0 || c.TokenRate.Burst < 1 {
+		return errors.New("token_rate values must be positive")
+	}
+	if c.KMS == "" {
+		if c.Env == Production {
+			return errors.New("kms is required in production (e.g. WARD_KMS=local:/etc/ward/kek, created with 'ward key init')")
+		}
+		c.KMS = "local:" + filepath.Join(c.DataDir, "keys", "kek")
+	}
+	if _, err := c.LocalKeyFile(); err != nil {
+		return err
+	}
+	if c.Env == Production && (c.TLSCert == "" || c.TLSKey == "") {
+		return errors.New("production requires tls_cert and tls_key (WARD_TLS_CERT, WARD_TLS_KEY); use --dev for a development certificate")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("tls_cert and tls_key must be set together")
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "https://" + c.Addr
+	}
+	if !strings.HasPrefix(c.BaseURL, "https://") {
+		return errors.New("base_url must be an https:// URL")
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	return nil
+}
+
+// LocalKeyFile returns the key file path of a "local:PATH" KMS setting.
+func (c *Config) LocalKeyFile() (string, error) {
+	path, ok := strings.CutPrefix(c.KMS, "local:")
+	if !ok || path == "" {
+		return "", fmt.Errorf("kms %q: only local:PATH is available in this version", c.KMS)
+	}
+	return path, nil
+}
+
+// DatabasePath is the embedded SQLite file.
+func (c *Config) DatabasePath() string { return filepath.Join(c.DataDir, "ward.db") }
+
+// DevTLSPaths are where development mode keeps its generated certificate.
+func (c *Config) DevTLSPaths() (cert, key string) {
+	return filepath.Join(c.DataDir, "tls", "cert.pem"), filepath.Join(c.DataDir, "tls", "key.pem")
+}
