@@ -1,0 +1,77 @@
+package app
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const mod = "github.com/wardhealth/ward/"
+
+// allowed lists, per package, the ward packages it may import. Every
+// package must be listed, so a new one gets its rule when it is added.
+// Dependencies point one way: api → access, store, audit, auth, fhir;
+// store → crypto; nothing imports api, app or cli but their callers.
+var allowed = map[string][]string{
+	"cmd/ward":                     {"internal/cli"},
+	"internal/cli":                 {"internal/app", "internal/auth", "internal/config", "internal/crypto/kms/localkms", "internal/tlsconf"},
+	"internal/app":                 {"*"},
+	"internal/api":                 {"internal/access", "internal/audit", "internal/auth", "internal/fhir", "internal/store"},
+	"internal/api/apitest":         {"internal/app", "internal/audit", "internal/config", "internal/tlsconf"},
+	"internal/access":              {},
+	"internal/audit":               {},
+	"internal/auth":                {},
+	"internal/config":              {},
+	"internal/tlsconf":             {},
+	"internal/fhir":                {},
+	"internal/fhir/internal/gen":   {},
+	"internal/store":               {"internal/crypto/keyring"},
+	"internal/store/sqlite":        {"internal/store", "internal/crypto/keyring", "internal/auth"},
+	"internal/store/storetest":     {"internal/store", "internal/crypto/keyring"},
+	"internal/crypto/keyring":      {"internal/crypto/kms"},
+	"internal/crypto/kms":          {},
+	"internal/crypto/kms/kmstest":  {"internal/crypto/kms"},
+	"internal/crypto/kms/localkms": {"internal/crypto/kms"},
+}
+
+// pure packages make decisions or parse data; they must do no I/O.
+var pure = []string{"internal/access", "internal/fhir"}
+
+var ioPackages = []string{"os", "net", "net/http", "database/sql", "io/fs", "os/exec", "syscall", "log", "log/slog"}
+
+func TestImportRules(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}|{{join .Imports " "}}`, mod+"...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		pkg, imports, _ := strings.Cut(line, "|")
+		rel := strings.TrimPrefix(pkg, mod)
+		rule, ok := allowed[rel]
+		if !ok {
+			t.Errorf("%s has no import rule: add it to allowed in imports_test.go", rel)
+			continue
+		}
+		for _, imp := range strings.Fields(imports) {
+			if inList(pure, rel) && inList(ioPackages, imp) {
+				t.Errorf("%s must do no I/O but imports %s", rel, imp)
+			}
+			dep, ours := strings.CutPrefix(imp, mod)
+			if !ours || strings.HasPrefix(dep, rel+"/") || inList(rule, "*") {
+				continue
+			}
+			if !inList(rule, dep) {
+				t.Errorf("%s may not import %s", rel, dep)
+			}
+		}
+	}
+}
+
+func inList(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
