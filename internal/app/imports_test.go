@@ -27,7 +27,7 @@ var allowed = map[string][]string{
 	"internal/fhir/internal/gen":   {},
 	"internal/store":               {"internal/crypto/keyring"},
 	"internal/store/sqlite":        {"internal/store", "internal/crypto/keyring", "internal/auth"},
-	"internal/store/storetest":     {"internal/store", "internal/crypto/keyring"},
+	"internal/store/storetest":     {"internal/store", "internal/crypto/keyring", "internal/auth"},
 	"internal/crypto/keyring":      {"internal/crypto/kms"},
 	"internal/crypto/kms":          {},
 	"internal/crypto/kms/kmstest":  {"internal/crypto/kms"},
