@@ -24,7 +24,13 @@ var (
 	// ErrBusy means the backend could not take the write right now
 	// (queue full or shutting down); callers may retry.
 	ErrBusy = errors.New("store busy")
+	// ErrInvalid means a type or id is not well formed (FHIR id syntax);
+	// the Store rejects it before any I/O.
+	ErrInvalid = errors.New("invalid type or id")
 )
+
+// MaxHistoryCount is the largest page Store.History returns.
+const MaxHistoryCount = 1000
 
 // Row is one resource version as a backend holds it: metadata in the clear,
 // the resource JSON sealed by the keyring. Backends never see plaintext.
@@ -47,14 +53,22 @@ type HistoryQuery struct {
 	// Before is an opaque position from a previous page; zero value starts at
 	// the newest version. Pages run newest first.
 	Before Cursor
-	Count  int // maximum rows returned; backends cap it at 1000
+	// Count is the maximum number of rows returned. Backends treat
+	// Count <= 0 or Count > MaxHistoryCount+1 as MaxHistoryCount+1: one row
+	// more than a full page, so a caller can learn whether another follows.
+	Count int
 }
 
 // Cursor is a position in history order (newest first): LastUpdated, then
-// a backend-assigned sequence number that breaks ties.
+// a backend-assigned sequence number that breaks ties. Rows strictly after
+// the position (older) follow it. The zero Cursor is the start.
 type Cursor struct {
-	Seq int64 // 0 = start
+	LastUpdated time.Time
+	Seq         int64
 }
+
+// IsZero reports whether c is the start position.
+func (c Cursor) IsZero() bool { return c.Seq == 0 && c.LastUpdated.IsZero() }
 
 // HistoryRow is a Row with its position, so callers can page.
 type HistoryRow struct {
@@ -71,7 +85,8 @@ type Backend interface {
 	Current(ctx context.Context, tenant, typ, id string) (Row, error)
 	// Version returns one specific version. ErrNotFound if absent.
 	Version(ctx context.Context, tenant, typ, id string, version int64) (Row, error)
-	// History returns versions newest first, at most q.Count.
+	// History returns versions newest first (LastUpdated, then Seq,
+	// descending), at most q.Count (see HistoryQuery.Count).
 	History(ctx context.Context, tenant string, q HistoryQuery) ([]HistoryRow, error)
 	// Write runs fn inside a write transaction and returns once fn's
 	// writes are durable, or fn's error (nothing of fn's is then kept).
@@ -80,11 +95,14 @@ type Backend interface {
 	// never undoes another's writes. fn must do no I/O of its own and
 	// must not call Write.
 	Write(ctx context.Context, fn func(tx Tx) error) error
-	// Close drains pending writes and closes the database.
+	// Close drains pending writes and closes the database. Later calls
+	// return nil; Write after Close returns ErrBusy.
 	Close() error
 }
 
 // Tx is the view of a write transaction given to Backend.Write callbacks.
+// It is valid only until the callback returns. An empty tenant yields
+// ErrNoTenant.
 type Tx interface {
 	// Current is Backend.Current inside the transaction.
 	Current(tenant, typ, id string) (Row, error)

@@ -10,6 +10,42 @@ import (
 	"time"
 )
 
+// Store reads and writes FHIR resource versions for every tenant. Bodies
+// are sealed by the Keyring before they reach the Backend and opened after
+// they leave it, bound to tenant, type, id and version (see AAD). A Store is
+// safe for concurrent use.
+type Store struct {
+	b     Backend
+	kr    Keyring
+	now   func() time.Time
+	newID func() string
+}
+
+// Options tunes a Store. The zero value is the production setting.
+type Options struct {
+	// Now is the clock for meta.lastUpdated; default time.Now. The Store
+	// truncates its readings to milliseconds, UTC.
+	Now func() time.Time
+	// NewID makes the id of a created resource; default a random UUID v4.
+	NewID func() string
+}
+
+// New returns a Store over b that seals bodies with kr. The Store does not
+// own b: closing b is the caller's job.
+func New(b Backend, kr Keyring, opts Options) *Store {
+	s := &Store{b: b, kr: kr, now: opts.Now, newID: opts.NewID}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.newID == nil {
+		s.newID = NewUUID
+	}
+	return s
+}
+
+// clock reads the clock at the precision stored and returned everywhere.
+func (s *Store) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
 // Keyring seals and opens resource bodies. It is satisfied by
 // *keyring.Keyring; the store never sees key material.
 type Keyring interface {

@@ -1,0 +1,77 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// Prepared statements for the hot paths: parsing SQL was about a quarter
+// of the writer's CPU time (BenchmarkCreate). database/sql prepares a
+// statement once per connection and reuses it.
+
+const (
+	sqlCurrent = `SELECT ` + rowColumns + ` FROM resources
+		WHERE tenant = ? AND type = ? AND id = ? ORDER BY version DESC LIMIT 1`
+	sqlVersion = `SELECT ` + rowColumns + ` FROM resources
+		WHERE tenant = ? AND type = ? AND id = ? AND version = ?`
+	// sqlInsert inserts only if the version follows the current one; no
+	// row affected means a version conflict.
+	sqlInsert = `INSERT INTO resources (tenant, type, id, version, last_updated, deleted, key_id, body)
+		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
+		WHERE (SELECT coalesce(max(version), 0) FROM resources
+			WHERE tenant = ?1 AND type = ?2 AND id = ?3) = ?4 - 1`
+)
+
+// writerStmts are prepared on the single writer connection.
+type writerStmts struct {
+	current, insert, savepoint, rollbackTo, release *sql.Stmt
+}
+
+// readerStmts are prepared on the reader pool.
+type readerStmts struct {
+	current, version *sql.Stmt
+}
+
+func prepare(ctx context.Context, db *sql.DB, dst map[**sql.Stmt]string) (err error) {
+	for p, q := range dst {
+		if *p, err = db.PrepareContext(ctx, q); err != nil {
+			return fmt.Errorf("sqlite: prepare: %w", mapErr(err))
+		}
+	}
+	return nil
+}
+
+func (s *writerStmts) prepare(ctx context.Context, db *sql.DB) error {
+	return prepare(ctx, db, map[**sql.Stmt]string{
+		&s.current:    sqlCurrent,
+		&s.insert:     sqlInsert,
+		&s.savepoint:  `SAVEPOINT w`,
+		&s.rollbackTo: `ROLLBACK TO w`,
+		&s.release:    `RELEASE w`,
+	})
+}
+
+func (s *writerStmts) close() error {
+	return closeStmts(s.current, s.insert, s.savepoint, s.rollbackTo, s.release)
+}
+
+func (s *readerStmts) prepare(ctx context.Context, db *sql.DB) error {
+	return prepare(ctx, db, map[**sql.Stmt]string{
+		&s.current: sqlCurrent,
+		&s.version: sqlVersion,
+	})
+}
+
+func (s *readerStmts) close() error { return closeStmts(s.current, s.version) }
+
+func closeStmts(stmts ...*sql.Stmt) error {
+	var errs []error
+	for _, st := range stmts {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
