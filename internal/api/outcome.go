@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"sort"
 	"strconv"
 
 	"github.com/wardhealth/ward/internal/fhir"
@@ -121,5 +120,3 @@ func (e *badRequest) Error() string { return e.msg }
 func bad(msg string, expr ...string) error {
 	return &badRequest{status: http.StatusBadRequest, code: "invalid", msg: msg, expr: expr}
 }
-
-func sortStrings(s []string) { sort.Strings(s) }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/wardhealth/ward/internal/access"
@@ -236,7 +237,7 @@ func paramNames(r *http.Request) string {
 	for k := range q {
 		names = append(names, truncate(k, 64))
 	}
-	sortStrings(names)
+	slices.Sort(names)
 	return strings.Join(names, "&")
 }
 

@@ -81,16 +81,22 @@ func (s *Server) create(c *call) (*reply, error) {
 	return rep, nil
 }
 
+// writePrologue checks what update and delete share: no query
+// parameters, a well-formed If-Match, and the access decision.
+func (c *call) writePrologue(a access.Action, typ string) (ifMatch int64, err error) {
+	if err := c.params(); err != nil {
+		return 0, err
+	}
+	if ifMatch, err = parseIfMatch(c.r.Header.Get("If-Match")); err != nil {
+		return 0, err
+	}
+	return ifMatch, c.authorize(a, typ)
+}
+
 func (s *Server) update(c *call) (*reply, error) {
 	typ, id := c.r.PathValue("type"), c.r.PathValue("id")
-	if err := c.params(); err != nil {
-		return nil, err
-	}
-	ifMatch, err := parseIfMatch(c.r.Header.Get("If-Match"))
+	ifMatch, err := c.writePrologue(access.Update, typ)
 	if err != nil {
-		return nil, err
-	}
-	if err := c.authorize(access.Update, typ); err != nil {
 		return nil, err
 	}
 	ev := c.event(audit.ActionUpdate, "update", typ, id, 0)
@@ -124,14 +130,8 @@ func (s *Server) update(c *call) (*reply, error) {
 
 func (s *Server) delete(c *call) (*reply, error) {
 	typ, id := c.r.PathValue("type"), c.r.PathValue("id")
-	if err := c.params(); err != nil {
-		return nil, err
-	}
-	ifMatch, err := parseIfMatch(c.r.Header.Get("If-Match"))
+	ifMatch, err := c.writePrologue(access.Delete, typ)
 	if err != nil {
-		return nil, err
-	}
-	if err := c.authorize(access.Delete, typ); err != nil {
 		return nil, err
 	}
 	ev := c.event(audit.ActionDelete, "delete", typ, id, 0)

@@ -167,30 +167,40 @@ func logger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
-func serve(args []string, env Env) error {
+// prepared parses a serving command's flags, loads and validates the
+// Config, and in development creates what the data directory lacks.
+func prepared(name, synopsis string, withAddr bool, args []string, env Env) (config.Config, error) {
 	var c common
-	fs := newFlags("serve", "ward serve [--dev] [--config FILE] [--addr HOST:PORT] [--data-dir DIR]", env)
-	c.register(fs, true)
+	fs := newFlags(name, synopsis, env)
+	c.register(fs, withAddr)
 	if err := parse(fs, args, 0); err != nil {
-		return err
+		return config.Config{}, err
 	}
 	cfg, err := c.load(env)
 	if err != nil {
-		return err
+		return cfg, err
 	}
 	if err := cfg.Finish(); err != nil {
-		return err
+		return cfg, err
 	}
-	log := logger(env.Stderr, cfg.LogLevel)
 	if cfg.Env == config.Development {
 		created, err := app.PrepareDev(cfg, time.Now())
 		if err != nil {
-			return err
+			return cfg, err
 		}
 		for _, what := range created {
 			fmt.Fprintln(env.Stdout, "created", what)
 		}
 	}
+	return cfg, nil
+}
+
+func serve(args []string, env Env) error {
+	cfg, err := prepared("serve", "ward serve [--dev] [--config FILE] [--addr HOST:PORT] [--data-dir DIR]", true, args, env)
+	if err != nil {
+		return err
+	}
+	log := logger(env.Stderr, cfg.LogLevel)
 	ctx, stop := env.Signals(context.Background())
 	defer stop()
 	a, err := app.Open(ctx, cfg, log)
@@ -225,27 +235,9 @@ func serve(args []string, env Env) error {
 }
 
 func initCmd(args []string, env Env) error {
-	var c common
-	fs := newFlags("init", "ward init [--dev] [--config FILE] [--data-dir DIR]", env)
-	c.register(fs, false)
-	if err := parse(fs, args, 0); err != nil {
-		return err
-	}
-	cfg, err := c.load(env)
+	cfg, err := prepared("init", "ward init [--dev] [--config FILE] [--data-dir DIR]", false, args, env)
 	if err != nil {
 		return err
-	}
-	if err := cfg.Finish(); err != nil {
-		return err
-	}
-	if cfg.Env == config.Development {
-		created, err := app.PrepareDev(cfg, time.Now())
-		if err != nil {
-			return err
-		}
-		for _, what := range created {
-			fmt.Fprintln(env.Stdout, "created", what)
-		}
 	}
 	ctx := context.Background()
 	a, err := app.Open(ctx, cfg, logger(env.Stderr, cfg.LogLevel))
