@@ -14,7 +14,7 @@ const mod = "github.com/wardhealth/ward/"
 // store → crypto; nothing imports api, app or cli but their callers.
 var allowed = map[string][]string{
 	"cmd/ward":                     {"internal/cli"},
-	"internal/cli":                 {"internal/app", "internal/auth", "internal/config", "internal/crypto/kms/localkms", "internal/tlsconf"},
+	"internal/cli":                 {"internal/app", "internal/auth", "internal/config", "internal/crypto/kms/localkms", "internal/synth", "internal/tlsconf"},
 	"internal/app":                 {"*"},
 	"internal/api":                 {"internal/access", "internal/audit", "internal/auth", "internal/fhir", "internal/store"},
 	"internal/api/apitest":         {"internal/app", "internal/audit", "internal/config", "internal/tlsconf"},
@@ -23,6 +23,7 @@ var allowed = map[string][]string{
 	"internal/auth":                {},
 	"internal/config":              {},
 	"internal/tlsconf":             {},
+	"internal/synth":               {},
 	"internal/fhir":                {},
 	"internal/fhir/internal/gen":   {},
 	"internal/store":               {"internal/crypto/keyring"},
@@ -35,7 +36,7 @@ var allowed = map[string][]string{
 }
 
 // pure packages make decisions or parse data; they must do no I/O.
-var pure = []string{"internal/access", "internal/fhir"}
+var pure = []string{"internal/access", "internal/fhir", "internal/synth"}
 
 var ioPackages = []string{"os", "net", "net/http", "database/sql", "io/fs", "os/exec", "syscall", "log", "log/slog"}
 

@@ -36,6 +36,9 @@ type Env struct {
 // errUsage marks usage errors (exit 2); the message was already printed.
 var errUsage = errors.New("usage")
 
+// errHelp is flag.ErrHelp: help was asked for and printed (exit 0).
+var errHelp = flag.ErrHelp
+
 const usage = `ward: HIPAA-ready FHIR R4 server
 
 Usage:
@@ -45,6 +48,7 @@ Usage:
   ward client create --name NAME --role ROLE [--tenant T] [--json]
   ward client list [--tenant T] [--json]
   ward client disable ID
+  ward bench gen --patients N [--seed S] [--format bundle|ndjson] [--out PATH]
   ward version
 
 Run 'ward COMMAND --help' for a command's flags. Settings come from the
@@ -75,6 +79,8 @@ func Run(args []string, env Env) int {
 		err = keyCmd(args[1:], env)
 	case "client":
 		err = clientCmd(args[1:], env)
+	case "bench":
+		err = benchCmd(args[1:], env)
 	case "version", "--version":
 		fmt.Fprintln(env.Stdout, "ward", app.Version)
 	case "help", "-h", "--help":

@@ -253,3 +253,33 @@ func TestServe(t *testing.T) {
 		t.Errorf("second start recreated files: %d %q", code, out2)
 	}
 }
+
+func TestBenchGen(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.ndjson"), filepath.Join(dir, "b.ndjson")
+	for _, out := range []string{a, b} {
+		if code, _, stderr := run(t, "bench", "gen", "--patients", "5", "--seed", "7", "--out", out); code != 0 {
+			t.Fatalf("bench gen: %d %s", code, stderr)
+		}
+	}
+	x, _ := os.ReadFile(a)
+	y, _ := os.ReadFile(b)
+	if len(x) == 0 || !bytes.Equal(x, y) {
+		t.Fatal("same seed gave different output")
+	}
+	if n := bytes.Count(x, []byte("\n")); n != 5 {
+		t.Errorf("%d bundles, want 5", n)
+	}
+	nd := filepath.Join(dir, "nd")
+	if code, _, stderr := run(t, "bench", "gen", "--patients", "3", "--format", "ndjson", "--out", nd); code != 0 {
+		t.Fatalf("ndjson: %d %s", code, stderr)
+	}
+	if p, _ := os.ReadFile(filepath.Join(nd, "Patient.ndjson")); bytes.Count(p, []byte("\n")) != 3 {
+		t.Errorf("Patient.ndjson has %d lines", bytes.Count(p, []byte("\n")))
+	}
+	for _, bad := range [][]string{{"bench", "gen"}, {"bench", "gen", "--patients", "1", "--format", "xml"}, {"bench", "gen", "--patients", "1", "--format", "ndjson"}, {"bench", "gen", "--patients", "1", "--observations", "-1"}} {
+		if code, _, _ := run(t, bad...); code == 0 {
+			t.Errorf("ward %v succeeded", bad)
+		}
+	}
+}
