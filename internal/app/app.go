@@ -13,10 +13,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/wardhealth/ward/internal/api"
-	"github.com/wardhealth/ward/internal/audit"
+	"github.com/wardhealth/ward/internal/audit/ledger"
 	"github.com/wardhealth/ward/internal/auth"
 	"github.com/wardhealth/ward/internal/config"
 	"github.com/wardhealth/ward/internal/crypto/keyring"
@@ -36,8 +37,10 @@ type App struct {
 	DB      *sqlite.DB
 	Store   *store.Store
 	Auth    *auth.Service
-	Audit   *audit.FileSink
+	Audit   *ledger.Ledger
 	Handler http.Handler
+
+	checkpoints *ledger.FileSink // closed after the ledger
 }
 
 // PrepareDev creates what development mode needs and does not find in
@@ -56,6 +59,12 @@ func PrepareDev(cfg config.Config, now time.Time) (created []string, err error) 
 			return nil, fmt.Errorf("create development key file: %w", err)
 		}
 		created = append(created, "key file "+keyFile)
+	}
+	if _, err := os.Stat(cfg.AuditKey); errors.Is(err, os.ErrNotExist) {
+		if err := CreateAuditKey(cfg.AuditKey, cfg.BaseURL); err != nil {
+			return nil, err
+		}
+		created = append(created, "audit signing key "+cfg.AuditKey)
 	}
 	if cfg.TLSCert == "" {
 		certFile, keyPEM := cfg.DevTLSPaths()
@@ -96,7 +105,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if err != nil {
 		return nil, err
 	}
-	sink, err := audit.OpenFileSink(filepath.Join(cfg.DataDir, "audit.jsonl"))
+	led, sink, err := OpenLedger(ctx, cfg, db, log)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -107,7 +116,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	h := api.New(api.Deps{
 		Store:    st,
 		Auth:     as,
-		Audit:    sink,
+		Audit:    led,
 		Log:      log,
 		Ready:    db.Ping,
 		BaseURL:  cfg.BaseURL,
@@ -117,12 +126,56 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		TokenIP:  auth.NewLimiter(cfg.TokenRate.PerIP, cfg.TokenRate.Burst, nil),
 		TokenCli: auth.NewLimiter(cfg.TokenRate.PerClient, cfg.TokenRate.Burst, nil),
 	})
-	return &App{Config: cfg, Log: log, DB: db, Store: st, Auth: as, Audit: sink, Handler: h}, nil
+	return &App{Config: cfg, Log: log, DB: db, Store: st, Auth: as, Audit: led, Handler: h, checkpoints: sink}, nil
 }
 
-// Close closes the database (draining pending writes) and the audit sink.
+// CreateAuditKey makes a checkpoint signing key file (0600) for the log
+// named after the base URL's host, and its verifier key beside it
+// (<path>.pub) for auditors.
+func CreateAuditKey(path, baseURL string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	vkey, err := ledger.CreateKeyFile(path, logName(baseURL), rand.Reader)
+	if err != nil {
+		return fmt.Errorf("create audit key: %w", err)
+	}
+	return os.WriteFile(path+".pub", []byte(vkey+"\n"), 0o644)
+}
+
+// logName is the checkpoint origin: the deployment's host, then /audit.
+func logName(baseURL string) string {
+	host := strings.TrimPrefix(baseURL, "https://")
+	if i := strings.IndexAny(host, ":/"); i >= 0 {
+		host = host[:i]
+	}
+	return host + "/audit"
+}
+
+// OpenLedger opens the audit ledger in db, signing checkpoints with the
+// configured key and publishing them to the checkpoint file, which the
+// caller closes after the ledger.
+func OpenLedger(ctx context.Context, cfg config.Config, db *sqlite.DB, log *slog.Logger) (*ledger.Ledger, *ledger.FileSink, error) {
+	signer, verifier, err := ledger.LoadKeyFile(cfg.AuditKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	sink, err := ledger.OpenFileSink(cfg.AuditCheckpoints)
+	if err != nil {
+		return nil, nil, err
+	}
+	led, err := ledger.New(ctx, db, signer, verifier, ledger.Options{Sinks: []ledger.Sink{sink}, Logger: log})
+	if err != nil {
+		sink.Close()
+		return nil, nil, err
+	}
+	return led, sink, nil
+}
+
+// Close stops the ledger (signing a last checkpoint), then closes the
+// database, draining pending writes.
 func (a *App) Close() error {
-	return errors.Join(a.DB.Close(), a.Audit.Close())
+	return errors.Join(a.Audit.Close(), a.checkpoints.Close(), a.DB.Close())
 }
 
 // Serve listens with TLS on cfg.Addr until ctx is done, then stops taking

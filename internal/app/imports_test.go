@@ -14,12 +14,13 @@ const mod = "github.com/wardhealth/ward/"
 // store → crypto; nothing imports api, app or cli but their callers.
 var allowed = map[string][]string{
 	"cmd/ward":                     {"internal/cli"},
-	"internal/cli":                 {"internal/app", "internal/auth", "internal/config", "internal/crypto/kms/localkms", "internal/synth", "internal/tlsconf"},
+	"internal/cli":                 {"internal/app", "internal/audit/ledger", "internal/auth", "internal/config", "internal/crypto/kms/localkms", "internal/synth", "internal/tlsconf"},
 	"internal/app":                 {"*"},
 	"internal/api":                 {"internal/access", "internal/audit", "internal/auth", "internal/fhir", "internal/store"},
-	"internal/api/apitest":         {"internal/app", "internal/audit", "internal/config", "internal/tlsconf"},
+	"internal/api/apitest":         {"internal/app", "internal/audit", "internal/audit/ledger", "internal/config", "internal/tlsconf"},
 	"internal/access":              {},
 	"internal/audit":               {},
+	"internal/audit/ledger":        {"internal/audit"},
 	"internal/auth":                {},
 	"internal/config":              {},
 	"internal/tlsconf":             {},

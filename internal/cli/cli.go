@@ -48,6 +48,8 @@ Usage:
   ward client create --name NAME --role ROLE [--tenant T] [--json]
   ward client list [--tenant T] [--json]
   ward client disable ID
+  ward audit init-key --out PATH
+  ward audit verify [--checkpoints FILE] [--verifier-key FILE]
   ward bench gen --patients N [--seed S] [--format bundle|ndjson] [--out PATH]
   ward version
 
@@ -81,6 +83,8 @@ func Run(args []string, env Env) int {
 		err = clientCmd(args[1:], env)
 	case "bench":
 		err = benchCmd(args[1:], env)
+	case "audit":
+		err = auditCmd(args[1:], env)
 	case "version", "--version":
 		fmt.Fprintln(env.Stdout, "ward", app.Version)
 	case "help", "-h", "--help":

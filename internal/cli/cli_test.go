@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net"
@@ -18,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	_ "modernc.org/sqlite"
 )
 
 // syncBuf is a concurrency-safe buffer for a command's output.
@@ -85,7 +88,8 @@ func TestProductionRefusals(t *testing.T) {
 		t.Fatalf("init --dev: exit %d", code)
 	}
 	cert, key := filepath.Join(data, "tls", "cert.pem"), filepath.Join(data, "tls", "key.pem")
-	env := map[string]string{"WARD_KMS": "local:" + filepath.Join(data, "keys", "kek"), "WARD_TLS_CERT": cert, "WARD_TLS_KEY": key, "WARD_DATA_DIR": data}
+	env := map[string]string{"WARD_KMS": "local:" + filepath.Join(data, "keys", "kek"), "WARD_TLS_CERT": cert, "WARD_TLS_KEY": key, "WARD_DATA_DIR": data,
+		"WARD_AUDIT_KEY": filepath.Join(data, "keys", "audit.key")}
 	var out, errb syncBuf
 	code = Run([]string{"serve"}, Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }})
 	if code != 1 || !strings.Contains(errb.String(), "refuses a development key file") {
@@ -251,6 +255,25 @@ func TestServe(t *testing.T) {
 	code, out2, _ := run(t, "init", "--dev", "--data-dir", data)
 	if code != 0 || strings.Contains(out2, "created") {
 		t.Errorf("second start recreated files: %d %q", code, out2)
+	}
+
+	// The audit ledger verifies, then a direct edit of one event is caught.
+	code, vout, verr := run(t, "audit", "verify", "--dev", "--data-dir", data)
+	if code != 0 || !strings.Contains(vout, "audit ledger intact") {
+		t.Fatalf("audit verify: %d %q %q", code, vout, verr)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(data, "ward.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`DROP TRIGGER audit_leaves_no_update; UPDATE audit_leaves SET data = CAST(replace(CAST(data AS TEXT), 'Patient', 'Practit') AS BLOB) WHERE idx = 1`); err != nil {
+		t.Fatal(err)
+	}
+	code, vout, _ = run(t, "audit", "verify", "--dev", "--data-dir", data)
+	t.Logf("audit verify after tampering: %s", strings.TrimSpace(vout))
+	if code != 1 || !strings.Contains(vout, "modified at index 1") {
+		t.Errorf("tampered ledger: exit %d, %q", code, vout)
 	}
 }
 

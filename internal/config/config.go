@@ -31,6 +31,14 @@ type Config struct {
 	TLSKey      string `toml:"tls_key"`      // WARD_TLS_KEY, PEM file; generated in development
 	BaseURL     string `toml:"base_url"`     // WARD_BASE_URL, public https URL; default https://<Addr>
 
+	// AuditKey is the Ed25519 checkpoint signing key file (WARD_AUDIT_KEY);
+	// development default <DataDir>/keys/audit.key, created on first start.
+	AuditKey string `toml:"audit_key"`
+	// AuditCheckpoints is the append-only file outside the database that
+	// receives every signed checkpoint (WARD_AUDIT_CHECKPOINTS); default
+	// <DataDir>.checkpoints, beside (not inside) the data directory.
+	AuditCheckpoints string `toml:"audit_checkpoints"`
+
 	MaxBodyBytes    int64     `toml:"max_body_bytes"`   // WARD_MAX_BODY_BYTES, default 16 MiB
 	TokenTTL        Duration  `toml:"token_ttl"`        // WARD_TOKEN_TTL, default 15m
 	ShutdownTimeout Duration  `toml:"shutdown_timeout"` // WARD_SHUTDOWN_TIMEOUT, default 20s
@@ -87,6 +95,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		"WARD_DATABASE_URL": &c.DatabaseURL, "WARD_KMS": &c.KMS,
 		"WARD_TLS_CERT": &c.TLSCert, "WARD_TLS_KEY": &c.TLSKey,
 		"WARD_BASE_URL": &c.BaseURL, "WARD_LOG_LEVEL": &c.LogLevel,
+		"WARD_AUDIT_KEY": &c.AuditKey, "WARD_AUDIT_CHECKPOINTS": &c.AuditCheckpoints,
 	}
 	for k, p := range str {
 		if v := getenv(k); v != "" {
@@ -143,6 +152,12 @@ func (c *Config) FinishData() error {
 	}
 	if c.DatabaseURL != "" {
 		return errors.New("database_url: only the embedded SQLite database is available in this version (leave it empty)")
+	}
+	if c.AuditCheckpoints == "" {
+		c.AuditCheckpoints = filepath.Clean(c.DataDir) + ".checkpoints"
+	}
+	if c.AuditKey == "" && c.Env == Development {
+		c.AuditKey = filepath.Join(c.DataDir, "keys", "audit.key")
 	}
 	return nil
 }
@@ -202,6 +217,9 @@ func (c *Config) Finish() error {
 	}
 	if _, err := c.LocalKeyFile(); err != nil {
 		return err
+	}
+	if c.AuditKey == "" {
+		return errors.New("production requires audit_key (WARD_AUDIT_KEY), the checkpoint signing key made by 'ward audit init-key --out PATH'")
 	}
 	if c.Env == Production && (c.TLSCert == "" || c.TLSKey == "") {
 		return errors.New("production requires tls_cert and tls_key (WARD_TLS_CERT, WARD_TLS_KEY); use --dev for a development certificate")

@@ -37,8 +37,15 @@ func TestDefaultsAreProduction(t *testing.T) {
 		t.Fatalf("production without kms: %v", err)
 	}
 	c, _ = Load("", env(map[string]string{"WARD_KMS": "local:/k"}))
+	if err := c.Finish(); err == nil || !strings.Contains(err.Error(), "audit_key") {
+		t.Fatalf("production without an audit key: %v", err)
+	}
+	c, _ = Load("", env(map[string]string{"WARD_KMS": "local:/k", "WARD_AUDIT_KEY": "/a"}))
 	if err := c.Finish(); err == nil || !strings.Contains(err.Error(), "tls_cert") {
 		t.Fatalf("production without TLS: %v", err)
+	}
+	if c.AuditCheckpoints != "ward-data.checkpoints" {
+		t.Errorf("checkpoint file default %q is not beside the data dir", c.AuditCheckpoints)
 	}
 }
 

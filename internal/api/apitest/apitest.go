@@ -6,7 +6,6 @@
 package apitest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -14,6 +13,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -26,6 +26,7 @@ import (
 
 	"github.com/wardhealth/ward/internal/app"
 	"github.com/wardhealth/ward/internal/audit"
+	"github.com/wardhealth/ward/internal/audit/ledger"
 	"github.com/wardhealth/ward/internal/config"
 	"github.com/wardhealth/ward/internal/tlsconf"
 )
@@ -43,7 +44,7 @@ type Harness struct {
 	Secret   string
 	Log      *SyncBuffer // everything ward logged
 
-	auditOff int64 // bytes of the audit file already consumed
+	auditOff uint64 // ledger index of the next unread event
 }
 
 // SyncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -144,7 +145,6 @@ func (h *Harness) stop() {
 // Restart closes ward and opens it again on the same data directory.
 func (h *Harness) Restart() {
 	h.stop()
-	h.auditOff = 0
 	h.start()
 	h.DrainEvents()
 }
@@ -296,27 +296,21 @@ func (h *Harness) Run(t *testing.T, sc Scenario) *Response {
 // DrainEvents discards audit events recorded so far.
 func (h *Harness) DrainEvents() { h.Events() }
 
-// Events returns the audit events recorded since the last call.
+// Events returns the audit events recorded in the ledger since the last call.
 func (h *Harness) Events() []audit.Event {
 	h.T.Helper()
-	f, err := os.Open(filepath.Join(h.Cfg.DataDir, "audit.jsonl"))
-	if err != nil {
-		h.T.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.Seek(h.auditOff, io.SeekStart); err != nil {
-		h.T.Fatal(err)
-	}
 	var out []audit.Event
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		h.auditOff += int64(len(sc.Bytes())) + 1
-		var e audit.Event
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			h.T.Fatalf("audit line is not JSON: %v", err)
+	err := h.App.DB.ScanLeaves(context.Background(), h.auditOff, math.MaxUint64, func(index uint64, data, _ []byte) error {
+		_, e, err := ledger.DecodeLeaf(data)
+		if err != nil {
+			return err
 		}
 		out = append(out, e)
+		h.auditOff = index + 1
+		return nil
+	})
+	if err != nil {
+		h.T.Fatalf("read the audit ledger: %v", err)
 	}
 	return out
 }

@@ -1,0 +1,47 @@
+package ledger
+
+import "context"
+
+// Reader reads what the ledger stored. It is all Verify and the proof
+// functions need.
+type Reader interface {
+	// ScanLeaves calls fn for every stored leaf with start <= index < end,
+	// in index order. The slices are valid only during the call; an error
+	// from fn stops the scan and is returned.
+	ScanLeaves(ctx context.Context, start, end uint64, fn func(index uint64, data, hash []byte) error) error
+	// ScanNodes calls fn for every cached node hash whose key k has
+	// start <= k < end, in key order (see nodeKey).
+	ScanNodes(ctx context.Context, start, end uint64, fn func(key uint64, hash []byte) error) error
+	// ScanCheckpoints calls fn for every stored signed checkpoint, in size
+	// order.
+	ScanCheckpoints(ctx context.Context, fn func(size uint64, note []byte) error) error
+}
+
+// Store keeps the ledger's leaves, checkpoints and integrator state.
+// *sqlite.DB implements it. Only opaque bytes cross this interface: the
+// ledger encodes, hashes and checks everything it reads back.
+type Store interface {
+	Reader
+	// AppendLeaves appends n leaves atomically and durably, and returns the
+	// index of the first. Inside the write transaction it calls build with
+	// the number of leaves already stored; build returns the n leaf
+	// encodings and their hashes, for indices first, first+1, ... A store
+	// group-commits concurrent appends into one transaction.
+	AppendLeaves(ctx context.Context, n int, build func(first uint64) (data, hashes [][]byte, err error)) (first uint64, err error)
+	// SaveCheckpoint stores, in one durable write, a signed checkpoint of
+	// the tree at size, the integrator state at that size (replacing the
+	// previous state) and newly completed cached node hashes.
+	SaveCheckpoint(ctx context.Context, size uint64, note, state []byte, nodes map[uint64][]byte) error
+	// LoadState returns the state saved by the last SaveCheckpoint, or nil.
+	LoadState(ctx context.Context) ([]byte, error)
+}
+
+// TxAppender is a store's write transaction that can carry ledger leaves,
+// so that a data write and its audit events commit together. The store.Tx
+// that the SQLite backend passes to Write callbacks implements it. See
+// AppendTx.
+type TxAppender interface {
+	// AppendLeaves is Store.AppendLeaves inside the transaction: the
+	// leaves commit, or roll back, with the transaction.
+	AppendLeaves(n int, build func(first uint64) (data, hashes [][]byte, err error)) (first uint64, err error)
+}

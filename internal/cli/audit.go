@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/wardhealth/ward/internal/app"
+	"github.com/wardhealth/ward/internal/audit/ledger"
+	"github.com/wardhealth/ward/internal/config"
+	"golang.org/x/mod/sumdb/note"
+)
+
+const auditUsage = "Usage: ward audit init-key --out PATH | ward audit verify [--checkpoints FILE] [--data-dir DIR]\n"
+
+func auditCmd(args []string, env Env) error {
+	sub := ""
+	if len(args) > 0 {
+		sub, args = args[0], args[1:]
+	}
+	switch sub {
+	case "init-key":
+		fs := newFlags("audit init-key", "ward audit init-key --out PATH [--base-url URL]   (checkpoint signing key, 0600; verifier key at PATH.pub)", env)
+		out := fs.String("out", "", "path of the new key file (must not exist)")
+		base := fs.String("base-url", "https://localhost", "the deployment's public URL; its host names the log")
+		if err := parse(fs, args, 0); err != nil {
+			return err
+		}
+		if *out == "" {
+			fs.Usage()
+			return errUsage
+		}
+		if err := app.CreateAuditKey(*out, *base); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "created %s (secret) and %s.pub (give the verifier key to auditors); set WARD_AUDIT_KEY=%s\n", *out, *out, *out)
+		return nil
+	case "verify":
+		var c common
+		fs := newFlags("audit verify", "ward audit verify [--checkpoints FILE] [--verifier-key FILE]\n\n"+
+			"Recomputes the Merkle tree from the stored events and checks every stored and external\n"+
+			"checkpoint. Exit 0 when intact; 1 with the first index where history diverges.", env)
+		c.register(fs, false)
+		cps := fs.String("checkpoints", "", "external checkpoint file (default: the configured audit_checkpoints file)")
+		vkeyFile := fs.String("verifier-key", "", "verifier key file (default: the configured audit_key's .pub)")
+		if err := parse(fs, args, 0); err != nil {
+			return err
+		}
+		cfg, err := c.load(env)
+		if err != nil {
+			return err
+		}
+		if err := cfg.FinishData(); err != nil {
+			return err
+		}
+		return verifyAudit(cfg, *cps, *vkeyFile, env)
+	case "--help", "-h":
+		fmt.Fprint(env.Stdout, auditUsage)
+		return errHelp
+	}
+	fmt.Fprint(env.Stderr, auditUsage)
+	return errUsage
+}
+
+func verifyAudit(cfg config.Config, cpsFile, vkeyFile string, env Env) error {
+	if vkeyFile == "" {
+		if cfg.AuditKey == "" {
+			return errors.New("no verifier key: pass --verifier-key or configure audit_key")
+		}
+		vkeyFile = cfg.AuditKey + ".pub"
+	}
+	vkey, err := os.ReadFile(vkeyFile)
+	if err != nil {
+		return fmt.Errorf("verifier key: %w", err)
+	}
+	verifier, err := note.NewVerifier(strings.TrimSpace(string(vkey)))
+	if err != nil {
+		return fmt.Errorf("verifier key %s: %w", vkeyFile, err)
+	}
+	if cpsFile == "" {
+		cpsFile = cfg.AuditCheckpoints
+	}
+	external, err := os.ReadFile(cpsFile)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("checkpoint file: %w", err)
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(env.Stderr, "warning: no external checkpoint file at %s; checking the database's own checkpoints only\n", cpsFile)
+	}
+	ctx := context.Background()
+	db, err := app.OpenDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rep, err := ledger.Verify(ctx, db, verifier, external)
+	if err != nil {
+		return err
+	}
+	if rep.OK() {
+		fmt.Fprintf(env.Stdout, "audit ledger intact: %d events; %d signed checkpoints verified (%d from the external file); covered up to event %d\n",
+			rep.Leaves, rep.Checkpoints, rep.External, rep.Verified)
+		return nil
+	}
+	if rep.Divergence != nil {
+		fmt.Fprintf(env.Stdout, "TAMPERED: %s\n", rep.Divergence)
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintf(env.Stdout, "problem: %s\n", p)
+	}
+	return errors.New("audit ledger verification failed")
+}
