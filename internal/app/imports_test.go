@@ -13,31 +13,34 @@ const mod = "github.com/wardhealth/ward/"
 // Dependencies point one way: api → access, store, audit, auth, fhir;
 // store → crypto; nothing imports api, app or cli but their callers.
 var allowed = map[string][]string{
-	"cmd/ward":                     {"internal/cli"},
-	"internal/cli":                 {"internal/app", "internal/audit/ledger", "internal/auth", "internal/config", "internal/crypto/kms/localkms", "internal/synth", "internal/tlsconf"},
-	"internal/app":                 {"*"},
-	"internal/api":                 {"internal/access", "internal/audit", "internal/auth", "internal/fhir", "internal/store"},
-	"internal/api/apitest":         {"internal/app", "internal/audit", "internal/audit/ledger", "internal/config", "internal/tlsconf"},
-	"internal/access":              {},
-	"internal/audit":               {},
-	"internal/audit/ledger":        {"internal/audit"},
-	"internal/auth":                {},
-	"internal/config":              {},
-	"internal/tlsconf":             {},
-	"internal/synth":               {},
-	"internal/fhir":                {},
-	"internal/fhir/internal/gen":   {},
-	"internal/store":               {"internal/crypto/keyring"},
-	"internal/store/sqlite":        {"internal/store", "internal/crypto/keyring", "internal/auth"},
-	"internal/store/storetest":     {"internal/store", "internal/crypto/keyring", "internal/auth"},
-	"internal/crypto/keyring":      {"internal/crypto/kms"},
-	"internal/crypto/kms":          {},
-	"internal/crypto/kms/kmstest":  {"internal/crypto/kms"},
-	"internal/crypto/kms/localkms": {"internal/crypto/kms"},
+	"cmd/ward":                               {"internal/cli"},
+	"internal/cli":                           {"internal/app", "internal/audit/ledger", "internal/auth", "internal/config", "internal/crypto/kms/localkms", "internal/synth", "internal/tlsconf"},
+	"internal/app":                           {"*"},
+	"internal/api":                           {"internal/access", "internal/audit", "internal/auth", "internal/fhir", "internal/store"},
+	"internal/api/apitest":                   {"internal/app", "internal/audit", "internal/audit/ledger", "internal/config", "internal/tlsconf"},
+	"internal/access":                        {},
+	"internal/audit":                         {},
+	"internal/audit/ledger":                  {"internal/audit"},
+	"internal/auth":                          {},
+	"internal/config":                        {},
+	"internal/tlsconf":                       {},
+	"internal/synth":                         {},
+	"internal/fhir":                          {},
+	"internal/fhir/internal/gen":             {},
+	"internal/fhir/search":                   {"internal/fhir", "internal/fhir/search/internal/fhirpath"},
+	"internal/fhir/search/internal/fhirpath": {"internal/fhir"},
+	"internal/fhir/search/internal/gen":      {"internal/fhir", "internal/fhir/search/internal/fhirpath"},
+	"internal/store":                         {"internal/crypto/keyring"},
+	"internal/store/sqlite":                  {"internal/store", "internal/crypto/keyring", "internal/auth"},
+	"internal/store/storetest":               {"internal/store", "internal/crypto/keyring", "internal/auth"},
+	"internal/crypto/keyring":                {"internal/crypto/kms"},
+	"internal/crypto/kms":                    {},
+	"internal/crypto/kms/kmstest":            {"internal/crypto/kms"},
+	"internal/crypto/kms/localkms":           {"internal/crypto/kms"},
 }
 
 // pure packages make decisions or parse data; they must do no I/O.
-var pure = []string{"internal/access", "internal/fhir", "internal/synth"}
+var pure = []string{"internal/access", "internal/fhir", "internal/fhir/search", "internal/fhir/search/internal/fhirpath", "internal/synth"}
 
 var ioPackages = []string{"os", "net", "net/http", "database/sql", "io/fs", "os/exec", "syscall", "log", "log/slog"}
 
