@@ -21,6 +21,7 @@ const (
 	// Key names (StoredKey.Name).
 	nameTenant        = "tenant"   // the tenant master key, wrapped by the KMS
 	nameData          = "data"     // the tenant's shared data key
+	nameIndex         = "index"    // the tenant's blind-index key (HMAC, never seals)
 	patientNamePrefix = "patient/" // + patient id: that patient's data key
 
 	wrapFormatV1 = 0x01 // first byte of a key wrapped by a tenant master key
@@ -34,7 +35,8 @@ type key struct {
 	id     string      // 32 lowercase hex digits
 	rawID  [idLen]byte // id decoded, as written in ciphertext headers
 	name   string      // nameTenant, nameData or patientNamePrefix+id
-	aead   cipher.AEAD // AES-256-GCM
+	aead   cipher.AEAD // AES-256-GCM; nil for the index key
+	index  *IndexKey   // the index key's HMAC; nil for other keys
 }
 
 // newKey builds a key from its material; the caller clears material.
@@ -45,6 +47,9 @@ func newKey(tenant, id, name string, material []byte) (*key, error) {
 	}
 	if len(material) != keyLen {
 		return nil, fmt.Errorf("keyring: key %s has %d bytes, want %d: %w", id, len(material), keyLen, ErrIntegrity)
+	}
+	if name == nameIndex {
+		return &key{tenant: tenant, id: id, rawID: rawID, name: name, index: newIndexKey(tenant, id, material)}, nil
 	}
 	block, err := aes.NewCipher(material)
 	if err != nil {
@@ -60,6 +65,12 @@ func newKey(tenant, id, name string, material []byte) (*key, error) {
 // isTenantKey reports whether k is a tenant master key, which wraps data
 // keys and never seals records.
 func (k *key) isTenantKey() bool { return k.name == nameTenant }
+
+// isDataKey reports whether k seals records: the tenant's shared data key
+// or a patient's.
+func (k *key) isDataKey() bool {
+	return k.name == nameData || strings.HasPrefix(k.name, patientNamePrefix)
+}
 
 // String identifies the key without revealing it.
 func (k key) String() string {
@@ -89,6 +100,8 @@ func kind(name string) string {
 		return "tenant master key"
 	case name == nameData:
 		return "tenant data key"
+	case name == nameIndex:
+		return "tenant index key"
 	case strings.HasPrefix(name, patientNamePrefix):
 		return "patient data key"
 	}
@@ -97,7 +110,7 @@ func kind(name string) string {
 
 // validName reports whether name is one the keyring creates.
 func validName(name string) bool {
-	return name == nameTenant || name == nameData ||
+	return name == nameTenant || name == nameData || name == nameIndex ||
 		(strings.HasPrefix(name, patientNamePrefix) && len(name) > len(patientNamePrefix))
 }
 

@@ -39,7 +39,7 @@ func (k *Keyring) Seal(ctx context.Context, tenant, keyID string, plaintext, aad
 	if err != nil {
 		return nil, err
 	}
-	if dk.tenant != tenant || dk.isTenantKey() {
+	if dk.tenant != tenant || !dk.isDataKey() {
 		return nil, fmt.Errorf("keyring: seal: key %s is not a data key of tenant %s: %w", keyID, tenant, ErrKeyNotFound)
 	}
 	out := make([]byte, headerLen+nonceLen, Overhead+len(plaintext))
@@ -84,7 +84,7 @@ func (k *Keyring) Open(ctx context.Context, tenant string, ciphertext, aad []byt
 	if dk.tenant != tenant {
 		return nil, fmt.Errorf("keyring: open: key %s belongs to another tenant, not %s: %w", id, tenant, ErrIntegrity)
 	}
-	if dk.isTenantKey() {
+	if !dk.isDataKey() {
 		return nil, fmt.Errorf("keyring: open: key %s is not a data key: %w", id, ErrIntegrity)
 	}
 	nonce := ciphertext[headerLen : headerLen+nonceLen]
