@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/wardhealth/ward/internal/fhir"
+	"github.com/wardhealth/ward/internal/fhir/search"
+	"github.com/wardhealth/ward/internal/index"
 	"github.com/wardhealth/ward/internal/store"
 )
 
@@ -59,6 +61,7 @@ func (s *Server) classify(rid string, err error) (int, []ooIssue) {
 	var be *badRequest
 	var mbe *http.MaxBytesError
 	var oe *store.OpError
+	var se *search.Error
 	expr := []string(nil)
 	if errors.As(err, &oe) && oe.Index >= 0 {
 		expr = []string{"Bundle.entry[" + strconv.Itoa(oe.Index) + "]"}
@@ -74,6 +77,10 @@ func (s *Server) classify(rid string, err error) (int, []ooIssue) {
 			out = append(out, ooIssue{Severity: sev, Code: is.Code, Diagnostics: is.Diagnostics, Expression: is.Expression})
 		}
 		return http.StatusBadRequest, out
+	case errors.As(err, &se):
+		return http.StatusBadRequest, []ooIssue{issue("invalid", se.Error(), se.Param)}
+	case errors.Is(err, index.ErrBadCursor):
+		return http.StatusBadRequest, []ooIssue{issue("invalid", "invalid paging link", cursorParam)}
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, []ooIssue{issue("too-costly", "request body exceeds "+strconv.FormatInt(mbe.Limit, 10)+" bytes")}
 	case errors.As(err, &be):

@@ -57,11 +57,29 @@ func (s *Server) create(c *call) (*reply, error) {
 	if err := c.params(); err != nil {
 		return nil, err
 	}
-	if c.r.Header.Get("If-None-Exist") != "" {
-		return nil, notSupported("conditional create (If-None-Exist) is not supported yet")
-	}
 	if err := c.authorize(access.Create, typ); err != nil {
 		return nil, err
+	}
+	if cond := c.r.Header.Get("If-None-Exist"); cond != "" {
+		ids, err := s.conditional(c, typ, cond)
+		if err != nil {
+			c.event(audit.ActionCreate, "create", typ, "", 0)
+			return nil, err
+		}
+		if len(ids) == 1 {
+			// A match exists: nothing is created; answer with it (200).
+			if err := c.authorize(access.Read, typ); err != nil {
+				return nil, err
+			}
+			v, err := s.d.Store.Read(c.r.Context(), c.p.Tenant, typ, ids[0])
+			c.event(audit.ActionRead, "create", typ, ids[0], v.VersionID)
+			if err != nil {
+				return nil, err
+			}
+			rep := s.versionReply(c, v, http.StatusOK)
+			rep.header.Set("Location", s.versionURL(v))
+			return rep, nil
+		}
 	}
 	res, err := c.readResource(typ)
 	if err != nil {
@@ -99,23 +117,56 @@ func (s *Server) update(c *call) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.put(c, typ, id, ifMatch)
+}
+
+// conditionalUpdate is PUT [type]?search: the search picks the resource
+// to update (one match), or none matches and the resource is created.
+func (s *Server) conditionalUpdate(c *call) (*reply, error) {
+	typ := c.r.PathValue("type")
+	ifMatch, err := parseIfMatch(c.r.Header.Get("If-Match"))
+	if err != nil {
+		return nil, err
+	}
+	if err := c.authorize(access.Update, typ); err != nil {
+		return nil, err
+	}
+	ids, err := s.conditional(c, typ, c.r.URL.RawQuery)
+	if err != nil {
+		c.event(audit.ActionUpdate, "update", typ, "", 0)
+		return nil, err
+	}
+	if len(ids) == 1 {
+		return s.put(c, typ, ids[0], ifMatch)
+	}
+	return s.put(c, typ, "", ifMatch)
+}
+
+// put writes res as the new version of typ/id; id "" (a conditional
+// update without a match) takes the body's id, or creates a new one.
+func (s *Server) put(c *call, typ, id string, ifMatch int64) (*reply, error) {
 	ev := c.event(audit.ActionUpdate, "update", typ, id, 0)
 	res, err := c.readResource(typ)
 	if err != nil {
 		return nil, err
 	}
-	if res.ID() == "" {
+	op := store.Op{Kind: store.OpUpdate, Doc: res, IfMatch: ifMatch}
+	switch {
+	case id == "" && res.ID() == "":
+		op.Kind = store.OpCreate
+	case id == "":
+		ev.EntityID = res.ID()
+	case res.ID() == "":
 		return nil, bad("the resource must carry an id equal to the one in the URL", typ+".id")
-	}
-	if res.ID() != id {
+	case res.ID() != id:
 		return nil, bad("the resource id does not match the URL", typ+".id")
 	}
-	out, err := s.d.Store.Write(c.r.Context(), c.p.Tenant, []store.Op{{Kind: store.OpUpdate, Doc: res, IfMatch: ifMatch}})
+	out, err := s.d.Store.Write(c.r.Context(), c.p.Tenant, []store.Op{op})
 	if err != nil {
 		return nil, unwrapSingle(err)
 	}
 	v := out[0].Version
-	ev.Version = v.VersionID
+	ev.EntityID, ev.Version = v.ID, v.VersionID
 	status := http.StatusOK
 	if out[0].Created {
 		status = http.StatusCreated
@@ -134,6 +185,33 @@ func (s *Server) delete(c *call) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.remove(c, typ, id, ifMatch)
+}
+
+// conditionalDelete is DELETE [type]?search: deletes the one match; no
+// match changes nothing (204), several are refused (412).
+func (s *Server) conditionalDelete(c *call) (*reply, error) {
+	typ := c.r.PathValue("type")
+	ifMatch, err := parseIfMatch(c.r.Header.Get("If-Match"))
+	if err != nil {
+		return nil, err
+	}
+	if err := c.authorize(access.Delete, typ); err != nil {
+		return nil, err
+	}
+	ids, err := s.conditional(c, typ, c.r.URL.RawQuery)
+	if err != nil {
+		c.event(audit.ActionDelete, "delete", typ, "", 0)
+		return nil, err
+	}
+	if len(ids) == 0 {
+		c.event(audit.ActionDelete, "delete", typ, "", 0)
+		return &reply{status: http.StatusNoContent, header: http.Header{}}, nil
+	}
+	return s.remove(c, typ, ids[0], ifMatch)
+}
+
+func (s *Server) remove(c *call, typ, id string, ifMatch int64) (*reply, error) {
 	ev := c.event(audit.ActionDelete, "delete", typ, id, 0)
 	out, err := s.d.Store.Write(c.r.Context(), c.p.Tenant, []store.Op{{Kind: store.OpDelete, Type: typ, ID: id, IfMatch: ifMatch}})
 	if err != nil {
@@ -145,10 +223,6 @@ func (s *Server) delete(c *call) (*reply, error) {
 		rep.header.Set("ETag", etag(out[0].Version.VersionID))
 	}
 	return rep, nil
-}
-
-func (s *Server) search(c *call) (*reply, error) {
-	return nil, notSupported("search is not supported yet; see the CapabilityStatement at /fhir/R4/metadata")
 }
 
 func (s *Server) historyInstance(c *call) (*reply, error) {

@@ -32,6 +32,8 @@ type Authenticator interface {
 // Deps are the parts the server is built from.
 type Deps struct {
 	Store    Store
+	Search   Searcher
+	Cursors  Cursors
 	Auth     Authenticator
 	Audit    audit.Recorder
 	Log      *slog.Logger
@@ -76,7 +78,11 @@ func (s *Server) routes() {
 	s.fhir("POST /fhir/R4/{$}", "bundle", s.bundle)
 	s.fhir("GET /fhir/R4/_history", "history-system", s.historySystem)
 	s.fhir("POST /fhir/R4/{type}", "create", s.create)
-	s.fhir("GET /fhir/R4/{type}", "search-type", s.search)
+	s.fhir("GET /fhir/R4/{type}", "search-type", s.searchType)
+	s.fhir("POST /fhir/R4/{type}/_search", "search-type", s.searchType)
+	s.fhir("PUT /fhir/R4/{type}", "update", s.conditionalUpdate)
+	s.fhir("DELETE /fhir/R4/{type}", "delete", s.conditionalDelete)
+	s.fhir("GET /fhir/R4/{ctype}/{cid}/{type}", "search-type", s.searchCompartment)
 	s.fhir("GET /fhir/R4/{type}/_history", "history-type", s.historyType)
 	s.fhir("GET /fhir/R4/{type}/{id}", "read", s.read)
 	s.fhir("PUT /fhir/R4/{type}/{id}", "update", s.update)

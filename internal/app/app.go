@@ -22,6 +22,7 @@ import (
 	"github.com/wardhealth/ward/internal/config"
 	"github.com/wardhealth/ward/internal/crypto/keyring"
 	"github.com/wardhealth/ward/internal/crypto/kms/localkms"
+	"github.com/wardhealth/ward/internal/index"
 	"github.com/wardhealth/ward/internal/store"
 	"github.com/wardhealth/ward/internal/store/sqlite"
 	"github.com/wardhealth/ward/internal/tlsconf"
@@ -111,10 +112,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	kr := keyring.New(kek, db, keyring.Options{})
-	st := store.New(db, kr, store.Options{})
+	st := store.New(db, kr, store.Options{Index: index.NewIndexer(kr)})
 	as := auth.NewService(db, auth.Options{TokenTTL: cfg.TokenTTL.D()})
 	h := api.New(api.Deps{
 		Store:    st,
+		Search:   index.NewEngine(st, kr, nil),
+		Cursors:  index.NewCursors(kr),
 		Auth:     as,
 		Audit:    led,
 		Log:      log,

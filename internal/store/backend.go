@@ -42,6 +42,10 @@ type Row struct {
 	Deleted     bool
 	KeyID       string // id of the data key that sealed Body; "" for deletions
 	Body        []byte // sealed resource JSON; nil for deletions
+	// Tokens are the version's blind-index tokens (Insert only); they
+	// replace the previous version's. Ignored for deletions, which leave
+	// none. History rows have none: history is not searchable.
+	Tokens []Token
 }
 
 // HistoryQuery selects versions for _history. Type "" means the whole
@@ -88,6 +92,12 @@ type Backend interface {
 	// History returns versions newest first (LastUpdated, then Seq,
 	// descending), at most q.Count (see HistoryQuery.Count).
 	History(ctx context.Context, tenant string, q HistoryQuery) ([]HistoryRow, error)
+	// Search returns current, non-deleted rows selected by q (see
+	// IndexQuery), at most q.Limit.
+	Search(ctx context.Context, tenant string, q IndexQuery) ([]IndexRow, error)
+	// Count is the number of rows Search would return without a limit,
+	// ignoring q.After.
+	Count(ctx context.Context, tenant string, q IndexQuery) (int64, error)
 	// Write runs fn inside a write transaction and returns once fn's
 	// writes are durable, or fn's error (nothing of fn's is then kept).
 	// Backends may group concurrent callers into one commit (group

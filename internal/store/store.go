@@ -19,6 +19,7 @@ type Store struct {
 	kr    Keyring
 	now   func() time.Time
 	newID func() string
+	index Indexer
 }
 
 // Options tunes a Store. The zero value is the production setting.
@@ -28,12 +29,15 @@ type Options struct {
 	Now func() time.Time
 	// NewID makes the id of a created resource; default a random UUID v4.
 	NewID func() string
+	// Index computes the search tokens of each version written; nil
+	// writes none (a store nobody searches).
+	Index Indexer
 }
 
 // New returns a Store over b that seals bodies with kr. The Store does not
 // own b: closing b is the caller's job.
 func New(b Backend, kr Keyring, opts Options) *Store {
-	s := &Store{b: b, kr: kr, now: opts.Now, newID: opts.NewID}
+	s := &Store{b: b, kr: kr, now: opts.Now, newID: opts.NewID, index: opts.Index}
 	if s.now == nil {
 		s.now = time.Now
 	}

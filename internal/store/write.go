@@ -50,6 +50,13 @@ func (s *Store) Write(ctx context.Context, tenant string, ops []Op) ([]Result, e
 			keys[p.patient] = id
 		}
 		p.keyID = id
+		if s.index != nil {
+			// Before the transaction, like keys: the indexer may load its key.
+			// Tokens do not depend on the id or meta the transaction stamps.
+			if p.tokens, err = s.index.Tokens(ctx, tenant, p.doc); err != nil {
+				return nil, &OpError{Index: i, Err: fmt.Errorf("index: %w", err)}
+			}
+		}
 	}
 
 	var results []Result
@@ -80,6 +87,7 @@ type plan struct {
 	ifMatch int64
 	patient string // compartment whose data key seals the body
 	keyID   string
+	tokens  []Token
 }
 
 // plan validates ops and assigns ids, before any I/O.
@@ -166,7 +174,7 @@ func (s *Store) apply(ctx context.Context, tx Tx, tenant string, p *plan, now ti
 		if err != nil {
 			return Result{}, fmt.Errorf("seal %s/%s: %w", p.typ, p.id, err)
 		}
-		row.KeyID, row.Body = p.keyID, sealed
+		row.KeyID, row.Body, row.Tokens = p.keyID, sealed, p.tokens
 		res.Version.Body = body
 	}
 	if err := tx.Insert(tenant, row); err != nil {

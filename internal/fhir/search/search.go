@@ -290,3 +290,11 @@ func finish(p Param) Param {
 	p.Metadata = p.Code == "_id" || p.Code == "_lastUpdated"
 	return p
 }
+
+// CompartmentParams returns the search parameters of resourceType that
+// place a resource in a compartment of type compartment ("Patient",
+// "Encounter", "RelatedPerson", "Practitioner", "Device"), per the R4
+// CompartmentDefinitions; nil when the type is not in that compartment.
+func CompartmentParams(compartment, resourceType string) []string {
+	return slices.Clone(compartments[compartment][resourceType])
+}

@@ -182,5 +182,8 @@ func (t *writeTx) Insert(tenant string, row store.Row) error {
 	} else if n == 0 {
 		return fmt.Errorf("insert version %d of %s/%s: %w", row.Version, row.Type, row.ID, store.ErrVersionConflict)
 	}
+	if err := t.index(ctx, tenant, row); err != nil {
+		return fmt.Errorf("sqlite: index %s/%s: %w", row.Type, row.ID, err)
+	}
 	return nil
 }

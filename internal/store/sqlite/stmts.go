@@ -22,11 +22,20 @@ const (
 		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
 		WHERE (SELECT coalesce(max(version), 0) FROM resources
 			WHERE tenant = ?1 AND type = ?2 AND id = ?3) = ?4 - 1`
+
+	// The search index (index.go).
+	sqlIndexed    = `SELECT rid, tokens FROM current WHERE tenant = ? AND type = ? AND id = ?`
+	sqlNewCurrent = `INSERT INTO current (tenant, type, id, version, last_updated, deleted, tokens)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`
+	sqlSetCurrent = `UPDATE current SET version = ?, last_updated = ?, deleted = ?, tokens = ? WHERE rid = ?`
+	sqlAddToken   = `INSERT OR IGNORE INTO search_tokens (token, rid) VALUES (?, ?)`
+	sqlDropToken  = `DELETE FROM search_tokens WHERE token = ? AND rid = ?`
 )
 
 // writerStmts are prepared on the single writer connection.
 type writerStmts struct {
-	current, insert, savepoint, rollbackTo, release *sql.Stmt
+	current, insert, savepoint, rollbackTo, release      *sql.Stmt
+	indexed, newCurrent, setCurrent, addToken, dropToken *sql.Stmt
 }
 
 // readerStmts are prepared on the reader pool.
@@ -50,11 +59,17 @@ func (s *writerStmts) prepare(ctx context.Context, db *sql.DB) error {
 		&s.savepoint:  `SAVEPOINT w`,
 		&s.rollbackTo: `ROLLBACK TO w`,
 		&s.release:    `RELEASE w`,
+		&s.indexed:    sqlIndexed,
+		&s.newCurrent: sqlNewCurrent,
+		&s.setCurrent: sqlSetCurrent,
+		&s.addToken:   sqlAddToken,
+		&s.dropToken:  sqlDropToken,
 	})
 }
 
 func (s *writerStmts) close() error {
-	return closeStmts(s.current, s.insert, s.savepoint, s.rollbackTo, s.release)
+	return closeStmts(s.current, s.insert, s.savepoint, s.rollbackTo, s.release,
+		s.indexed, s.newCurrent, s.setCurrent, s.addToken, s.dropToken)
 }
 
 func (s *readerStmts) prepare(ctx context.Context, db *sql.DB) error {
