@@ -86,8 +86,10 @@ func TestAuthentication(t *testing.T) {
 	})
 	h.Run(t, apitest.Scenario{
 		Name: "metadata needs no token", Method: "GET", Path: "/fhir/R4/metadata", NoToken: true,
-		Status: 200, Contains: []string{`"CapabilityStatement"`, `"fhirVersion":"4.0.1"`, `"type":"Observation"`, `"transaction"`},
-		Excludes: []string{`"search-type"`},
+		Status: 200, Contains: []string{`"CapabilityStatement"`, `"fhirVersion":"4.0.1"`, `"type":"Observation"`, `"transaction"`,
+			`"search-type"`, `{"name":"family","definition":"http://hl7.org/fhir/SearchParameter/individual-family","type":"string"}`,
+			`"Observation:subject"`},
+		Excludes: []string{`"name":"near"`, `"type":"composite"`},
 	})
 	h.Run(t, apitest.Scenario{Name: "healthz", Method: "GET", Path: "/healthz", NoToken: true, Status: 200})
 	h.Run(t, apitest.Scenario{Name: "readyz", Method: "GET", Path: "/readyz", NoToken: true, Status: 200})

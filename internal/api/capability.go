@@ -6,15 +6,23 @@ import (
 	"time"
 
 	"github.com/wardhealth/ward/internal/fhir"
+	"github.com/wardhealth/ward/internal/fhir/search"
 )
 
 type code struct {
 	Code string `json:"code"`
 }
 
+type searchParam struct {
+	Name       string `json:"name"`
+	Definition string `json:"definition,omitempty"`
+	Type       string `json:"type"`
+}
+
 // capabilityStatement lists exactly what this server does: every R4
 // resource type with the instance and type interactions implemented here,
-// and the system interactions. Search is absent until it is implemented.
+// its search parameters (every R4 parameter ward indexes, from the
+// generated registry), and the system interactions.
 func capabilityStatement(base, version string, now time.Time) []byte {
 	type resource struct {
 		Type              string `json:"type"`
@@ -27,15 +35,35 @@ func capabilityStatement(base, version string, now time.Time) []byte {
 		ConditionalRead   string `json:"conditionalRead"`
 		ConditionalUpdate bool   `json:"conditionalUpdate"`
 		ConditionalDelete string `json:"conditionalDelete"`
+		SearchInclude     []string      `json:"searchInclude,omitempty"`
+		SearchRevInclude  []string      `json:"searchRevInclude,omitempty"`
+		SearchParam       []searchParam `json:"searchParam,omitempty"`
 	}
-	interactions := []code{{"read"}, {"vread"}, {"update"}, {"delete"}, {"history-instance"}, {"history-type"}, {"create"}}
+	interactions := []code{{"read"}, {"vread"}, {"update"}, {"delete"}, {"history-instance"}, {"history-type"}, {"create"}, {"search-type"}}
+	revIncludes := map[string][]string{} // target type → Source:param
+	for _, t := range fhir.ResourceTypes() {
+		for _, p := range search.Params(t) {
+			for _, target := range p.Targets {
+				revIncludes[target] = append(revIncludes[target], t+":"+p.Code)
+			}
+		}
+	}
 	var rs []resource
 	for _, t := range fhir.ResourceTypes() {
-		rs = append(rs, resource{
+		r := resource{
 			Type: t, Profile: "http://hl7.org/fhir/StructureDefinition/" + t,
 			Interaction: interactions, Versioning: "versioned-update", ReadHistory: true, UpdateCreate: true,
-			ConditionalRead: "not-supported", ConditionalDelete: "not-supported",
-		})
+			ConditionalCreate: true, ConditionalUpdate: true,
+			ConditionalRead: "not-supported", ConditionalDelete: "single",
+			SearchRevInclude: revIncludes[t],
+		}
+		for _, p := range search.Params(t) {
+			r.SearchParam = append(r.SearchParam, searchParam{Name: p.Code, Definition: p.Definition, Type: p.Type.String()})
+			if p.Type == search.Reference {
+				r.SearchInclude = append(r.SearchInclude, t+":"+p.Code)
+			}
+		}
+		rs = append(rs, r)
 	}
 	type coding struct {
 		System  string `json:"system"`

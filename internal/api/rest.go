@@ -117,7 +117,7 @@ func (s *Server) update(c *call) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.put(c, typ, id, ifMatch)
+	return s.put(c, typ, id, ifMatch, false)
 }
 
 // conditionalUpdate is PUT [type]?search: the search picks the resource
@@ -137,14 +137,15 @@ func (s *Server) conditionalUpdate(c *call) (*reply, error) {
 		return nil, err
 	}
 	if len(ids) == 1 {
-		return s.put(c, typ, ids[0], ifMatch)
+		return s.put(c, typ, ids[0], ifMatch, true)
 	}
-	return s.put(c, typ, "", ifMatch)
+	return s.put(c, typ, "", ifMatch, true)
 }
 
 // put writes res as the new version of typ/id; id "" (a conditional
-// update without a match) takes the body's id, or creates a new one.
-func (s *Server) put(c *call, typ, id string, ifMatch int64) (*reply, error) {
+// update without a match) takes the body's id, or creates a new one. A
+// conditional update may leave the id out of the body.
+func (s *Server) put(c *call, typ, id string, ifMatch int64, conditional bool) (*reply, error) {
 	ev := c.event(audit.ActionUpdate, "update", typ, id, 0)
 	res, err := c.readResource(typ)
 	if err != nil {
@@ -156,6 +157,8 @@ func (s *Server) put(c *call, typ, id string, ifMatch int64) (*reply, error) {
 		op.Kind = store.OpCreate
 	case id == "":
 		ev.EntityID = res.ID()
+	case res.ID() == "" && conditional:
+		res.SetID(id)
 	case res.ID() == "":
 		return nil, bad("the resource must carry an id equal to the one in the URL", typ+".id")
 	case res.ID() != id:
