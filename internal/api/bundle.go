@@ -25,6 +25,14 @@ type entryPlan struct {
 	ifMatch int64
 	res     *fhir.Resource
 	fullURL string
+	// Conditional entries: ifNoneExist (POST) or cond (PUT/DELETE
+	// [type]?search), resolved by resolve before anything is written.
+	ifNoneExist, cond string
+	// noop marks an entry the condition turned into no write: a
+	// conditional create that found its match (existing holds it) or a
+	// conditional delete that found nothing.
+	noop     bool
+	existing store.Version
 }
 
 func (s *Server) bundle(c *call) (*reply, error) {
@@ -61,12 +69,20 @@ func (s *Server) planEntry(e fhir.Entry) (entryPlan, error) {
 	}
 	rq := e.Request
 	p.method = rq.Method
-	if rq.IfNoneExist != "" || rq.IfNoneMatch != "" || rq.IfModifiedSince != "" {
-		return p, notSupported("conditional requests in Bundles are not supported yet")
+	if rq.IfNoneMatch != "" || rq.IfModifiedSince != "" {
+		return p, notSupported("If-None-Match and If-Modified-Since in Bundles are not supported")
 	}
 	u := strings.TrimPrefix(rq.URL, s.d.BaseURL+"/fhir/R4/")
-	if strings.ContainsAny(u, "?#") {
-		return p, notSupported("search and conditional URLs in Bundles are not supported yet")
+	u, p.cond, _ = strings.Cut(u, "?")
+	if strings.Contains(u, "#") {
+		return p, bad("entry.request.url must not have a fragment")
+	}
+	p.ifNoneExist = rq.IfNoneExist
+	if p.ifNoneExist != "" && p.method != http.MethodPost {
+		return p, bad("ifNoneExist applies to POST entries only")
+	}
+	if p.cond != "" && p.method != http.MethodPut && p.method != http.MethodDelete {
+		return p, notSupported("search URLs in Bundle entries are supported for conditional PUT and DELETE only")
 	}
 	parts := strings.Split(strings.Trim(u, "/"), "/")
 	p.typ = parts[0]
@@ -91,7 +107,10 @@ func (s *Server) planEntry(e fhir.Entry) (entryPlan, error) {
 			return p, bad("POST entry.request.url must be a resource type")
 		}
 	case http.MethodPut, http.MethodDelete:
-		if shape != 2 {
+		if p.cond != "" && shape != 1 {
+			return p, bad("a conditional " + p.method + " entry.request.url must be Type?search")
+		}
+		if p.cond == "" && shape != 2 {
 			return p, bad(p.method + " entry.request.url must be Type/id")
 		}
 	case http.MethodGet:
@@ -116,7 +135,7 @@ func (s *Server) planEntry(e fhir.Entry) (entryPlan, error) {
 		if p.res.Type() != p.typ {
 			return p, bad("entry.resource type does not match entry.request.url")
 		}
-		if p.method == http.MethodPut {
+		if p.method == http.MethodPut && p.cond == "" {
 			if p.res.ID() == "" {
 				p.res.SetID(p.id)
 			} else if p.res.ID() != p.id {
@@ -125,6 +144,50 @@ func (s *Server) planEntry(e fhir.Entry) (entryPlan, error) {
 		}
 	}
 	return p, nil
+}
+
+// resolve runs an entry's condition (If-None-Exist, or the search of a
+// conditional PUT or DELETE) and turns it into a plain entry or a no-op;
+// more than one match fails with 412.
+func (s *Server) resolve(c *call, p *entryPlan) error {
+	switch {
+	case p.ifNoneExist != "":
+		ids, err := s.conditional(c, p.typ, p.ifNoneExist)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		if err := c.authorize(access.Read, p.typ); err != nil {
+			return err
+		}
+		v, err := s.d.Store.Read(c.r.Context(), c.p.Tenant, p.typ, ids[0])
+		if err != nil {
+			return err
+		}
+		p.noop, p.id, p.existing = true, ids[0], v
+	case p.cond != "":
+		ids, err := s.conditional(c, p.typ, p.cond)
+		if err != nil {
+			return err
+		}
+		switch {
+		case len(ids) == 1:
+			p.id = ids[0]
+		case p.method == http.MethodDelete:
+			p.noop = true
+		case p.res.ID() != "":
+			p.id = p.res.ID() // no match: update-as-create under the body's id
+		default:
+			p.method = http.MethodPost // no match and no id: create
+		}
+		if p.method == http.MethodPut {
+			if p.res.ID() == "" {
+				p.res.SetID(p.id)
+			} else if p.res.ID() != p.id {
+				return bad("entry.resource id does not match the resource the condition found")
+			}
+		}
+	}
+	return nil
 }
 
 func (p entryPlan) action() access.Action {
@@ -172,11 +235,14 @@ func (s *Server) transaction(c *call, b *fhir.Bundle) (*reply, error) {
 		if err := c.authorize(p.action(), p.typ); err != nil {
 			return nil, entryError(i, err)
 		}
-		if p.method == http.MethodPost {
+		if err := s.resolve(c, &p); err != nil {
+			return nil, entryError(i, err)
+		}
+		if p.method == http.MethodPost && !p.noop {
 			p.id = s.d.NewID()
 			p.res.SetID(p.id)
 		}
-		if p.method != http.MethodGet {
+		if p.method != http.MethodGet && !(p.noop && p.id == "") {
 			key := p.typ + "/" + p.id
 			if j, dup := seen[key]; dup {
 				return nil, entryError(i, bad("entries "+strconv.Itoa(j)+" and "+strconv.Itoa(i)+" act on the same resource"))
@@ -189,7 +255,7 @@ func (s *Server) transaction(c *call, b *fhir.Bundle) (*reply, error) {
 		plans[i] = p
 	}
 	for i := range plans {
-		if plans[i].res == nil || plans[i].method == http.MethodGet {
+		if plans[i].res == nil || plans[i].method == http.MethodGet || plans[i].noop {
 			continue
 		}
 		unresolved := false
@@ -211,7 +277,7 @@ func (s *Server) transaction(c *call, b *fhir.Bundle) (*reply, error) {
 	var opEntry []int
 	for _, m := range []string{http.MethodDelete, http.MethodPost, http.MethodPut} {
 		for i, p := range plans {
-			if p.method == m {
+			if p.method == m && !p.noop {
 				ops = append(ops, p.op())
 				opEntry = append(opEntry, i)
 			}
@@ -234,7 +300,10 @@ func (s *Server) transaction(c *call, b *fhir.Bundle) (*reply, error) {
 		out[i] = s.writeEntry(c, plans[i], res, withResource)
 	}
 	for i, p := range plans {
-		if p.method == http.MethodGet {
+		switch {
+		case p.noop:
+			out[i] = s.noopEntry(c, p, withResource)
+		case p.method == http.MethodGet:
 			out[i] = s.readEntry(c, p)
 		}
 	}
@@ -251,10 +320,17 @@ func (s *Server) batch(c *call, b *fhir.Bundle) (*reply, error) {
 		if err == nil {
 			err = c.authorize(p.action(), p.typ)
 		}
+		if err == nil {
+			err = s.resolve(c, &p)
+		}
 		if err != nil {
 			var status int
 			out[i], status = s.errorEntry(c, err)
 			c.event(actionOfMethod(p.method), "batch", p.typ, p.id, 0).Outcome = status
+			continue
+		}
+		if p.noop {
+			out[i] = s.noopEntry(c, p, withResource)
 			continue
 		}
 		if p.method == http.MethodGet {
@@ -298,6 +374,26 @@ func (s *Server) writeEntry(c *call, p entryPlan, r store.Result, withResource b
 		if withResource {
 			e.Resource = json.RawMessage(v.Body)
 		}
+	}
+	return e
+}
+
+// noopEntry answers an entry whose condition made it write nothing: the
+// existing match of a conditional create (200), or a conditional delete
+// without a match (204).
+func (s *Server) noopEntry(c *call, p entryPlan, withResource bool) bundleEntry {
+	if p.method == http.MethodDelete {
+		c.event(audit.ActionDelete, c.subtype, p.typ, "", 0).Outcome = http.StatusNoContent
+		return bundleEntry{Response: &bundleResponse{Status: "204 No Content"}}
+	}
+	v := p.existing
+	c.event(audit.ActionRead, c.subtype, p.typ, v.ID, v.VersionID).Outcome = http.StatusOK
+	e := bundleEntry{
+		FullURL:  s.resourceURL(v.Type, v.ID),
+		Response: &bundleResponse{Status: "200 OK", Location: s.versionURL(v), Etag: etag(v.VersionID), LastModified: instant(v.LastUpdated)},
+	}
+	if withResource {
+		e.Resource = json.RawMessage(v.Body)
 	}
 	return e
 }

@@ -239,3 +239,40 @@ func TestConditionalWrites(t *testing.T) {
 	h.Run(t, apitest.Scenario{Method: "DELETE", Path: "/fhir/R4/Patient?identifier=urn:mrn|C-2", Status: 204, AnyEvents: true})
 	h.Run(t, apitest.Scenario{Method: "DELETE", Path: "/fhir/R4/Patient?bogus=1", Status: 400, AnyEvents: true})
 }
+
+func TestTransactionConditionalEntries(t *testing.T) {
+	h := apitest.New(t)
+	tx := `{"resourceType":"Bundle","type":"transaction","entry":[
+	{"fullUrl":"urn:uuid:6f9619ff-8b86-4011-b42d-00cf4fc964ff","resource":{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"TX-1"}]},
+	 "request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:mrn|TX-1"}},
+	{"resource":{"resourceType":"Observation","status":"final","code":{"text":"pulse"},"subject":{"reference":"urn:uuid:6f9619ff-8b86-4011-b42d-00cf4fc964ff"}},
+	 "request":{"method":"POST","url":"Observation"}}]}`
+	first := h.Run(t, apitest.Scenario{Method: "POST", Path: "/fhir/R4", Body: tx, Status: 200, Contains: []string{`"201 Created"`}, AnyEvents: true})
+	second := h.Run(t, apitest.Scenario{Method: "POST", Path: "/fhir/R4", Body: tx, Status: 200, Contains: []string{`"200 OK"`, `"201 Created"`}, AnyEvents: true})
+	var b1, b2 struct {
+		Entry []struct {
+			FullURL string `json:"fullUrl"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(first.Body, &b1); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(second.Body, &b2); err != nil {
+		t.Fatal(err)
+	}
+	if b1.Entry[0].FullURL == "" || b1.Entry[0].FullURL != b2.Entry[0].FullURL {
+		t.Fatalf("conditional create in a transaction made a second patient: %s then %s", b1.Entry[0].FullURL, b2.Entry[0].FullURL)
+	}
+	pid := b1.Entry[0].FullURL[strings.LastIndex(b1.Entry[0].FullURL, "/")+1:]
+	b := decodeSearchset(t, h.Run(t, apitest.Scenario{Method: "GET", Path: "/fhir/R4/Observation?subject=Patient/" + pid + "&_total=accurate", Status: 200, AnyEvents: true}))
+	if b.Total == nil || *b.Total != 2 {
+		t.Fatalf("observations of the one patient: total %v, want 2 (urn:uuid rewritten to the existing patient)", b.Total)
+	}
+	// Conditional PUT and DELETE entries resolve through the same search.
+	tx2 := `{"resourceType":"Bundle","type":"transaction","entry":[
+	{"resource":{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"TX-1"}],"gender":"other"},
+	 "request":{"method":"PUT","url":"Patient?identifier=urn:mrn|TX-1"}},
+	{"request":{"method":"DELETE","url":"Observation?code:text=nothing-matches-this"}}]}`
+	h.Run(t, apitest.Scenario{Method: "POST", Path: "/fhir/R4", Body: tx2, Status: 200, Contains: []string{`"200 OK"`, `"204 No Content"`}, AnyEvents: true})
+	h.Run(t, apitest.Scenario{Method: "GET", Path: "/fhir/R4/Patient/" + pid, Status: 200, Contains: []string{`"gender":"other"`, `"versionId":"2"`}, AnyEvents: true})
+}
