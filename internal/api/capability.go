@@ -25,16 +25,16 @@ type searchParam struct {
 // generated registry), and the system interactions.
 func capabilityStatement(base, version string, now time.Time) []byte {
 	type resource struct {
-		Type              string `json:"type"`
-		Profile           string `json:"profile"`
-		Interaction       []code `json:"interaction"`
-		Versioning        string `json:"versioning"`
-		ReadHistory       bool   `json:"readHistory"`
-		UpdateCreate      bool   `json:"updateCreate"`
-		ConditionalCreate bool   `json:"conditionalCreate"`
-		ConditionalRead   string `json:"conditionalRead"`
-		ConditionalUpdate bool   `json:"conditionalUpdate"`
-		ConditionalDelete string `json:"conditionalDelete"`
+		Type              string        `json:"type"`
+		Profile           string        `json:"profile"`
+		Interaction       []code        `json:"interaction"`
+		Versioning        string        `json:"versioning"`
+		ReadHistory       bool          `json:"readHistory"`
+		UpdateCreate      bool          `json:"updateCreate"`
+		ConditionalCreate bool          `json:"conditionalCreate"`
+		ConditionalRead   string        `json:"conditionalRead"`
+		ConditionalUpdate bool          `json:"conditionalUpdate"`
+		ConditionalDelete string        `json:"conditionalDelete"`
 		SearchInclude     []string      `json:"searchInclude,omitempty"`
 		SearchRevInclude  []string      `json:"searchRevInclude,omitempty"`
 		SearchParam       []searchParam `json:"searchParam,omitempty"`

@@ -84,11 +84,12 @@ func (c *Clause) match(op *Operand, v *Value, now time.Time) bool {
 }
 
 // matchToken compares codes: in any system for `code`, in the given one
-// for `system|code` and `|code`, any code of the system for `system|`. A
-// value without a code (a display or text only) never matches.
+// for `system|code` and `|code`; `system|` matches any value of the
+// system. A value without a code (a display or text only) never matches
+// a code.
 func matchToken(op *Operand, v *Value) bool {
 	switch {
-	case v.Code == "", op.SystemGiven && v.System != op.System:
+	case op.SystemGiven && v.System != op.System:
 		return false
 	case op.Code == "":
 		return op.SystemGiven

@@ -18,7 +18,8 @@ const (
 		"name":[{"family":"Smith","given":["Zoë","Ann"]}],
 		"gender":"female","birthDate":"2013-06-15","deceasedBoolean":false}`
 	patientBare = `{"resourceType":"Patient","id":"p2"}`
-	patientMale = `{"resourceType":"Patient","id":"p3","gender":"male"}`
+	patientMale = `{"resourceType":"Patient","id":"p3","gender":"male",
+		"identifier":[{"system":"http://hospital.org/mrn"}]}`
 
 	obsLOINC = `{"resourceType":"Observation","status":"final",
 		"code":{"coding":[{"system":"http://loinc.org","code":"85354-9","display":"Blood pressure panel"},
@@ -97,6 +98,8 @@ func TestMatchAt(t *testing.T) {
 		{"token identifier", "identifier=http://hospital.org/mrn|MRN-1", patientSmith, true},
 		{"token identifier value", "identifier=MRN-1", patientSmith, true},
 		{"token identifier other system", "identifier=http://x|MRN-1", patientSmith, false},
+		{"token system of a value without code", "identifier=http://hospital.org/mrn|", patientMale, true},
+		{"token code, value without code", "identifier=MRN-1", patientMale, false},
 		{"text prefix", "code:text=blood", obsLOINC, true},
 		{"text word start", "code:text=DIAST", obsLOINC, true},
 		{"text display", "code:text=pressure%20pan", obsLOINC, true},

@@ -554,9 +554,10 @@ func parseNumber(op *Operand, s string) error {
 	return nil
 }
 
-// parseQuantity reads number, number|system|code or number||code into op.
-// For number||code with a UCUM unit ucum.go converts, canon is the same
-// quantity in canonical UCUM units (Kind 0 otherwise).
+// parseQuantity reads number, number|system|code or number||code into op
+// (SystemGiven when a system is). For number||code with a UCUM unit
+// ucum.go converts, canon is the same quantity in canonical UCUM units
+// (Kind 0 otherwise).
 func parseQuantity(op *Operand, s string) (canon Operand, err error) {
 	pfx, s := cutPrefix(s)
 	parts := splitEscaped(s, '|')
@@ -577,11 +578,13 @@ func parseQuantity(op *Operand, s string) (canon Operand, err error) {
 		return Operand{}, errMalformedQuantity
 	}
 	op.Num, op.NumLow, op.NumHigh, op.System, op.Code, op.Prefix = v.Num, v.NumLow, v.NumHigh, v.System, v.Code, pfx
+	op.SystemGiven = system != ""
 	if system == "" && code != "" {
 		if _, _, _, ok := ucumFactor(code); ok {
 			canon = *op
 			v, _ = QuantityValue(num, ucumSystem, code, "")
 			canon.Num, canon.NumLow, canon.NumHigh, canon.System, canon.Code = v.Num, v.NumLow, v.NumHigh, v.System, v.Code
+			canon.SystemGiven = true
 		}
 	}
 	return canon, nil

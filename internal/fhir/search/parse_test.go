@@ -119,7 +119,11 @@ func showOperand(c Clause, op Operand) string {
 	case Number:
 		return fmt.Sprintf("%s%s[%g,%g)", pfx, op.Num, op.NumLow, op.NumHigh)
 	case Quantity:
-		return fmt.Sprintf("%s%s[%g,%g) %s|%s", pfx, op.Num, op.NumLow, op.NumHigh, op.System, op.Code)
+		given := ""
+		if op.SystemGiven {
+			given = " given"
+		}
+		return fmt.Sprintf("%s%s[%g,%g) %s|%s%s", pfx, op.Num, op.NumLow, op.NumHigh, op.System, op.Code, given)
 	}
 	return "?"
 }
@@ -202,11 +206,11 @@ func TestParse(t *testing.T) {
 		{"number prefix", "RiskAssessment", "probability=gt1.0e2", false, []string{`probability=gt100[95,105)`}},
 		{"quantity number only", "Observation", "value-quantity=5.4", false, []string{`value-quantity=5.4[5.35,5.45) |`}},
 		{"quantity ucum canonical", "Observation", "value-quantity=le5.4|http://unitsofmeasure.org|mg", false, []string{
-			`value-quantity=le0.0054[0.00535,0.00545) http://unitsofmeasure.org|g`}},
+			`value-quantity=le0.0054[0.00535,0.00545) http://unitsofmeasure.org|g given`}},
 		{"quantity code only, ucum unit", "Observation", "value-quantity=5.4||mg", false, []string{
-			`value-quantity=5.4[5.35,5.45) |mg,0.0054[0.00535,0.00545) http://unitsofmeasure.org|g`}},
+			`value-quantity=5.4[5.35,5.45) |mg,0.0054[0.00535,0.00545) http://unitsofmeasure.org|g given`}},
 		{"quantity code only, other unit", "Observation", "value-quantity=7||tbl", false, []string{`value-quantity=7[6.5,7.5) |tbl`}},
-		{"quantity other system", "Observation", "value-quantity=120|http://x.org|mm[Hg]", false, []string{`value-quantity=120[119.5,120.5) http://x.org|mm[Hg]`}},
+		{"quantity other system", "Observation", "value-quantity=120|http://x.org|mm[Hg]", false, []string{`value-quantity=120[119.5,120.5) http://x.org|mm[Hg] given`}},
 		{"quantity empty unit", "Observation", "value-quantity=5||", false, []string{`value-quantity=5[4.5,5.5) |`}},
 
 		// Chains.
