@@ -67,6 +67,9 @@ func (t *tokenizer) operand(c search.Clause, op search.Operand, now time.Time) (
 		}
 	case search.Reference:
 		if c.Modifier == search.Identifier {
+			if op.SystemGiven && op.Code == "" {
+				return one(kIdentSys, op.System), true
+			}
 			if op.SystemGiven {
 				return one(kIdent, op.System, op.Code), true
 			}
@@ -113,12 +116,15 @@ func dateOverlap(op search.Operand, now time.Time) (lo, hi time.Time) {
 	case search.Le:
 		return time.Time{}, op.High
 	case search.Ap:
-		gap := now.Sub(op.Low)
-		if gap < 0 {
-			gap = -gap
+		// 10% of the distance from now, in seconds (a Duration saturates
+		// at 292 years), plus a day.
+		gap := math.Abs(float64(now.Unix() - op.Low.Unix()))
+		w := gap/10 + 86400
+		if w > 200*365*86400 {
+			return time.Time{}, open
 		}
-		w := gap/10 + 24*time.Hour
-		return op.Low.Add(-w), op.High.Add(w)
+		d := time.Duration(w) * time.Second
+		return op.Low.Add(-d), op.High.Add(d)
 	}
 	return op.Low, op.High
 }

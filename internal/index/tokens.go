@@ -38,6 +38,7 @@ const (
 	kRefID     = "i"  // reference: bare id
 	kIdent     = "k"  // reference: identifier system|value (:identifier)
 	kIdentCode = "K"  // reference: identifier value, any system
+	kIdentSys  = "j"  // reference: identifier system| (any value)
 	kYear      = "dY" // date: a year the value touches (values at year level or finer)
 	kMonth     = "dM" // date: a month the value touches (month level or finer)
 	kDay       = "dD" // date: a day the value touches (day level)
@@ -139,6 +140,9 @@ func (t *tokenizer) value(v search.Value) {
 		if v.Of == "Identifier" {
 			t.add(p, kIdentCode, v.Code)
 			t.add(p, kIdent, v.System, v.Code)
+			if v.System != "" {
+				t.add(p, kIdentSys, v.System)
+			}
 			return
 		}
 		if v.Ref != "" {

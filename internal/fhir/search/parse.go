@@ -59,8 +59,9 @@ var (
 // HTTP layer; _cursor is the engine's and must be removed before.
 //
 // A quantity written number||code whose code is a UCUM unit ucum.go
-// converts gives two operands: the UCUM quantity in canonical units
-// (System set) and the code-only one, which matches the other quantities.
+// converts gives two operands: the code-only one as written, which
+// matches quantities outside UCUM, then the UCUM quantity in canonical
+// units (as if written number|http://unitsofmeasure.org|code).
 //
 // Errors are *Error, naming the parameter as written, never its value.
 func Parse(resourceType string, params url.Values, lenient bool) (Query, error) {
