@@ -156,6 +156,16 @@ type plan struct {
 func (e *Engine) plan(ctx context.Context, tenant string, key MAC, q search.Query, comp *Compartment) (*plan, error) {
 	p := &plan{iq: store.IndexQuery{Type: q.Type}, exact: true}
 	now := e.now()
+	// Several one-value date clauses on one parameter (date=ge2020&
+	// date=lt2021) select, together, the values overlapping the
+	// intersection of their ranges: one token set for it instead of an
+	// open-ended set per clause.
+	merged := map[string]bool{}
+	for code, r := range dateIntersections(q.Clauses, now) {
+		merged[code] = true
+		t := &tokenizer{mac: key, typ: q.Type}
+		p.iq.Clauses = append(p.iq.Clauses, store.IndexClause{Any: t.dateRange(code, r[0], r[1])})
+	}
 	for _, c := range q.Clauses {
 		c := c
 		switch {
@@ -222,8 +232,18 @@ func (e *Engine) plan(ctx context.Context, tenant string, key MAC, q search.Quer
 			})
 		default:
 			ic, exact := clauseTokens(key, q.Type, c, now)
-			p.iq.Clauses = append(p.iq.Clauses, ic)
-			p.exact = p.exact && exact
+			switch {
+			case merged[c.Param.Code]:
+				// Tokens for the intersection of the param's date ranges follow.
+				p.exact = false
+			case c.Modifier == search.Not && !exact:
+				// Coarse tokens cannot be negated: the exact check alone
+				// decides, over the candidates of the other clauses.
+				p.exact = false
+			default:
+				p.iq.Clauses = append(p.iq.Clauses, ic)
+				p.exact = p.exact && exact
+			}
 			code := c.Param.Code
 			p.checks = append(p.checks, func(m *Match) bool {
 				vals, _ := search.ExtractParam(m.Resource, code)
@@ -271,6 +291,32 @@ func (e *Engine) plan(ctx context.Context, tenant string, key MAC, q search.Quer
 		p.memSort = true
 	}
 	return p, nil
+}
+
+// dateIntersections returns, per date parameter with at least two
+// one-value, unmodified clauses (none of them ne), the intersection of
+// the ranges a value must overlap to match each clause.
+func dateIntersections(cs []search.Clause, now time.Time) map[string][2]time.Time {
+	n := map[string]int{}
+	out := map[string][2]time.Time{}
+	for _, c := range cs {
+		if c.Param.Type != search.Date || c.Param.Metadata || c.Modifier != 0 || c.Chain != nil ||
+			len(c.Values) != 1 || c.Values[0].Prefix == search.Ne {
+			continue
+		}
+		lo, hi := dateOverlap(c.Values[0], now)
+		if r, ok := out[c.Param.Code]; ok {
+			lo, hi = laterOf(lo, r[0]), earlierOf(hi, r[1])
+		}
+		out[c.Param.Code] = [2]time.Time{lo, hi}
+		n[c.Param.Code]++
+	}
+	for code := range out {
+		if n[code] < 2 {
+			delete(out, code)
+		}
+	}
+	return out
 }
 
 // updatedRanges turns a _lastUpdated operand into ranges of instants
@@ -552,7 +598,10 @@ func (e *Engine) include(ctx context.Context, tenant string, key MAC, q search.Q
 		for _, m := range matches {
 			vals, _ := search.ExtractParam(m.Resource, inc.Param.Code)
 			for _, v := range vals {
-				if v.Type == "" || v.ID == "" || (inc.Target != "" && v.Type != inc.Target) || seen[v.Type+"/"+v.ID] {
+				// Only relative references name a resource here: an absolute
+				// URL is another server's, whatever its type and id.
+				if v.Type == "" || v.ID == "" || v.Ref != v.Type+"/"+v.ID ||
+					(inc.Target != "" && v.Type != inc.Target) || seen[v.Type+"/"+v.ID] {
 					continue
 				}
 				seen[v.Type+"/"+v.ID] = true

@@ -3,6 +3,7 @@ package index
 import (
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wardhealth/ward/internal/fhir/search"
@@ -54,14 +55,25 @@ func (t *tokenizer) operand(c search.Clause, op search.Operand, now time.Time) (
 		return one(kPrefix, key), full
 	case search.Token:
 		if c.Modifier == search.Text {
-			key, _ := prefixKey(op.Text)
-			return one(kText, key), false
+			// The query text starts a word of the value's text: a
+			// complete first word has its own token; a single, maybe
+			// partial word its first three runes; shorter, only presence.
+			first, _, more := strings.Cut(op.Text, " ")
+			switch k, full := firstRunes(first, 3); {
+			case more:
+				return one(kWord, first), false
+			case !full || runeCount(first) == 3:
+				return one(kWord3, k), false
+			}
+			return one(kPresent), false
 		}
 		switch {
 		case !op.SystemGiven:
 			return one(kCode, op.Code), true
 		case op.Code == "":
-			return one(kSystem, op.System), true
+			// Only identifiers have system| tokens; for codes the
+			// presence token and the exact check answer.
+			return [][]store.Token{{t.token(p, kSystem, op.System)}, {t.token(p, kPresent)}}, false
 		default:
 			return one(kSysCode, op.System, op.Code), true
 		}
@@ -78,7 +90,13 @@ func (t *tokenizer) operand(c search.Clause, op search.Operand, now time.Time) (
 		if op.Ref != "" {
 			return one(kRef, op.Ref), true
 		}
-		return one(kRefID, op.ID), true
+		// A bare id: Type/id for each target type, or an absolute URL
+		// ending in the id.
+		alts := one(kRefID, op.ID)
+		for _, typ := range c.Param.Targets {
+			alts = append(alts, []store.Token{t.token(p, kRef, typ+"/"+op.ID)})
+		}
+		return alts, true
 	case search.URI:
 		return one(kExact, op.Raw), true
 	case search.Date:

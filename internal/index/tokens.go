@@ -1,6 +1,6 @@
 // Package index turns search values into blind-index tokens and runs FHIR
 // searches over them (docs/decisions/0008-blind-index.md). Tokens are
-// HMAC-SHA256 (truncated to 16 bytes) under the tenant's index key over
+// HMAC-SHA256 (truncated to 8 bytes) under the tenant's index key over
 // resource type, parameter, token kind and normalised value; the store
 // keeps tokens and rids, never values. Candidates found by tokens are
 // decrypted and checked against the exact query before anything is
@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -33,9 +34,10 @@ const (
 	kCode      = "c"  // token: code, any system
 	kSysCode   = "s"  // token: system|code ("" system is |code)
 	kSystem    = "y"  // token: system| (any code)
-	kText      = "q"  // token: prefix of the display text from a word start (:text)
+	kWord      = "w"  // token: a word of the display text (:text)
+	kWord3     = "W"  // token: the first three runes of a word of the display text (:text)
 	kRef       = "r"  // reference: Type/id or absolute URL
-	kRefID     = "i"  // reference: bare id
+	kRefID     = "i"  // reference: bare id of an absolute URL (relative ones are found as Type/id)
 	kIdent     = "k"  // reference: identifier system|value (:identifier)
 	kIdentCode = "K"  // reference: identifier value, any system
 	kIdentSys  = "j"  // reference: identifier system| (any value)
@@ -128,13 +130,16 @@ func (t *tokenizer) value(v search.Value) {
 			t.add(p, kCode, v.Code)
 			t.add(p, kSysCode, v.System, v.Code)
 		}
-		if v.System != "" {
+		if v.System != "" && v.Of == "Identifier" {
+			// system| is common for identifiers only; on codes it is
+			// answered from the presence token and the exact check.
 			t.add(p, kSystem, v.System)
 		}
-		if v.Text != "" {
-			forWordStarts(v.Text, func(i int) {
-				forPrefixes(v.Text, i, func(s string) { t.add(p, kText, s) })
-			})
+		for _, w := range strings.Fields(v.Text) {
+			t.add(p, kWord, w)
+			if k, full := firstRunes(w, 3); !full {
+				t.add(p, kWord3, k)
+			}
 		}
 	case search.Reference:
 		if v.Of == "Identifier" {
@@ -148,7 +153,7 @@ func (t *tokenizer) value(v search.Value) {
 		if v.Ref != "" {
 			t.add(p, kRef, v.Ref)
 		}
-		if v.ID != "" {
+		if v.ID != "" && v.Ref != v.Type+"/"+v.ID {
 			t.add(p, kRefID, v.ID)
 		}
 	case search.URI:
@@ -179,16 +184,7 @@ func forPrefixes(s string, from int, fn func(string)) {
 
 // prefixKey is the prefix token input a query value uses: the value, or
 // its first maxPrefix runes; full reports whether that is the whole value.
-func prefixKey(s string) (key string, full bool) {
-	n := 0
-	for i := range s {
-		if n == maxPrefix {
-			return s[:i], false
-		}
-		n++
-	}
-	return s, true
-}
+func prefixKey(s string) (key string, full bool) { return firstRunes(s, maxPrefix) }
 
 // forTrigrams calls fn with every run of three runes of s.
 func forTrigrams(s string, fn func(string)) {
@@ -206,14 +202,17 @@ func forTrigrams(s string, fn func(string)) {
 	}
 }
 
-// forWordStarts calls fn with the byte offset of each word of s (s is
-// normalised: single spaces).
-func forWordStarts(s string, fn func(int)) {
-	for i := 0; i < len(s); i++ {
-		if i == 0 || s[i-1] == ' ' {
-			fn(i)
+// firstRunes returns the first n runes of s; full reports that s has no
+// more than n runes (the result is s).
+func firstRunes(s string, n int) (string, bool) {
+	k := 0
+	for i := range s {
+		if k == n {
+			return s[:i], false
 		}
+		k++
 	}
+	return s, true
 }
 
 // trigrams returns the trigrams of s (at least three runes).

@@ -10,7 +10,7 @@ import (
 // Token is a blind-index token: a keyed MAC of one normalised search value
 // (docs/decisions/0008-blind-index.md). The store keeps tokens for the
 // current version of each resource and never sees what they stand for.
-type Token [16]byte
+type Token [8]byte
 
 // Indexer computes the blind-index tokens of a document about to be
 // written. The Store calls it before the write transaction (it may load

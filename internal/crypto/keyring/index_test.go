@@ -62,7 +62,7 @@ func TestIndexKey(t *testing.T) {
 	m := hmac.New(sha256.New, material)
 	m.Write(msg)
 	if want := m.Sum(nil)[:TokenLen]; !bytes.Equal(tok, want) {
-		t.Fatal("token is not HMAC-SHA256 truncated to 16 bytes")
+		t.Fatal("token is not HMAC-SHA256 truncated to TokenLen bytes")
 	}
 	// The index key never seals or opens records.
 	if _, err := f.kr.Seal(ctx, "t1", ik.ID(), []byte(canary), nil); err == nil {

@@ -60,6 +60,22 @@ func (t *writeTx) index(ctx context.Context, tenant string, row store.Row) error
 			}
 		}
 	}
+	// New tokens go in tokenChunk rows per statement: one statement per
+	// token was most of the cost of a write.
+	if len(add) >= tokenChunk {
+		st := t.tx.StmtContext(ctx, t.stmts.addTokens)
+		args := make([]any, 0, 2*tokenChunk)
+		for len(add) >= tokenChunk {
+			args = args[:0]
+			for _, tok := range add[:tokenChunk] {
+				args = append(args, tok[:], rid)
+			}
+			if _, err := st.ExecContext(ctx, args...); err != nil {
+				return mapErr(err)
+			}
+			add = add[tokenChunk:]
+		}
+	}
 	if len(add) > 0 {
 		st := t.tx.StmtContext(ctx, t.stmts.addToken)
 		for _, tok := range add {
@@ -70,6 +86,9 @@ func (t *writeTx) index(ctx context.Context, tenant string, row store.Row) error
 	}
 	return nil
 }
+
+// tokenChunk is the number of token rows one multi-row insert writes.
+const tokenChunk = 16
 
 func sortedTokens(toks []store.Token) []store.Token {
 	out := slices.Clone(toks)

@@ -4,12 +4,16 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/wardhealth/ward/internal/store"
 )
 
 // migrationFiles holds the schema, one file per version:
@@ -52,6 +56,24 @@ func migrations() ([]migration, error) {
 		}
 	}
 	return ms, nil
+}
+
+// migrateRetrying is migrate, retried for a few seconds while the file
+// is busy: SQLite answers SQLITE_BUSY without waiting (busy_timeout does
+// not apply) when another process is switching a new file to WAL mode.
+func migrateRetrying(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := migrate(ctx, db)
+		if !errors.Is(err, store.ErrBusy) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // migrate brings the schema up to date in one IMMEDIATE transaction, so

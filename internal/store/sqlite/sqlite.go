@@ -129,7 +129,7 @@ func open(ctx context.Context, path string, opts Options, synchronous string) (*
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	if err := migrate(ctx, w); err != nil {
+	if err := migrateRetrying(ctx, w); err != nil {
 		w.Close()
 		return nil, err
 	}

@@ -12,7 +12,7 @@ CREATE TABLE current (
 	version      INTEGER NOT NULL CHECK (version > 0),
 	last_updated INTEGER NOT NULL, -- Unix milliseconds, UTC
 	deleted      INTEGER NOT NULL CHECK (deleted IN (0, 1)),
-	-- The current version's tokens, 16 bytes each, concatenated: what an
+	-- The current version's tokens, 8 bytes each, concatenated: what an
 	-- update or delete must remove from search_tokens. Empty when deleted.
 	tokens       BLOB    NOT NULL
 ) STRICT;
@@ -23,7 +23,7 @@ CREATE UNIQUE INDEX current_id ON current (tenant, type, id);
 CREATE INDEX current_type ON current (tenant, type, deleted);
 CREATE INDEX current_updated ON current (tenant, type, last_updated);
 
--- Token → resources. 16-byte tokens, integer rid: about 20 bytes a row.
+-- Token → resources. 8-byte tokens, integer rid: about 14 bytes a row.
 CREATE TABLE search_tokens (
 	token BLOB    NOT NULL,
 	rid   INTEGER NOT NULL,
