@@ -13,8 +13,11 @@ import (
 )
 
 func benchCmd(args []string, env Env) error {
+	if len(args) > 0 && args[0] == "search" {
+		return benchSearchCmd(args[1:], env)
+	}
 	if len(args) == 0 || args[0] != "gen" {
-		fmt.Fprint(env.Stderr, "Usage: ward bench gen --patients N [--seed S] [--format bundle|ndjson] [--out PATH]\n")
+		fmt.Fprint(env.Stderr, "Usage: ward bench gen --patients N [--seed S] [--format bundle|ndjson] [--out PATH]\n       "+benchSearchSynopsis+"\n")
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 			return errHelp
 		}

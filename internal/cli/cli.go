@@ -51,6 +51,7 @@ Usage:
   ward audit init-key --out PATH
   ward audit verify [--checkpoints FILE] [--verifier-key FILE]
   ward bench gen --patients N [--seed S] [--format bundle|ndjson] [--out PATH]
+  ward bench search --data DIR [--patients N] [--observations N] [--reuse] [--json]
   ward version
 
 Run 'ward COMMAND --help' for a command's flags. Settings come from the
