@@ -164,7 +164,8 @@ func (e *Engine) plan(ctx context.Context, tenant string, key MAC, q search.Quer
 	for code, r := range dateIntersections(q.Clauses, now) {
 		merged[code] = true
 		t := &tokenizer{mac: key, typ: q.Type}
-		p.iq.Clauses = append(p.iq.Clauses, store.IndexClause{Any: t.dateRange(code, r[0], r[1])})
+		alts := append(t.dateRange(code, r[0], r[1]), []store.Token{t.token(code, kMultiDate)})
+		p.iq.Clauses = append(p.iq.Clauses, store.IndexClause{Any: alts})
 	}
 	for _, c := range q.Clauses {
 		c := c
@@ -293,28 +294,36 @@ func (e *Engine) plan(ctx context.Context, tenant string, key MAC, q search.Quer
 	return p, nil
 }
 
-// dateIntersections returns, per date parameter with at least two
-// one-value, unmodified clauses (none of them ne), the intersection of
-// the ranges a value must overlap to match each clause.
+// dateIntersections finds date parameters with exactly two one-value,
+// unmodified clauses (neither ne), as in date=ge2020&date=lt2021, and
+// returns for each the one range a single value must overlap to match
+// both: by Helly's theorem for intervals, a value overlapping two
+// overlapping ranges overlaps their intersection; when the ranges are
+// disjoint, a value overlapping both covers the gap between them. A
+// resource with several values of the parameter may match the two
+// clauses with different values: those carry a marker token (kMultiDate)
+// the query adds, and the exact check decides.
 func dateIntersections(cs []search.Clause, now time.Time) map[string][2]time.Time {
-	n := map[string]int{}
-	out := map[string][2]time.Time{}
+	ranges := map[string][][2]time.Time{}
 	for _, c := range cs {
 		if c.Param.Type != search.Date || c.Param.Metadata || c.Modifier != 0 || c.Chain != nil ||
 			len(c.Values) != 1 || c.Values[0].Prefix == search.Ne {
 			continue
 		}
 		lo, hi := dateOverlap(c.Values[0], now)
-		if r, ok := out[c.Param.Code]; ok {
-			lo, hi = laterOf(lo, r[0]), earlierOf(hi, r[1])
-		}
-		out[c.Param.Code] = [2]time.Time{lo, hi}
-		n[c.Param.Code]++
+		ranges[c.Param.Code] = append(ranges[c.Param.Code], [2]time.Time{lo, hi})
 	}
-	for code := range out {
-		if n[code] < 2 {
-			delete(out, code)
+	out := map[string][2]time.Time{}
+	for code, rs := range ranges {
+		if len(rs) != 2 {
+			continue
 		}
+		lo, hi := laterOf(rs[0][0], rs[1][0]), earlierOf(rs[0][1], rs[1][1])
+		if !hi.After(lo) {
+			// Disjoint: the gap between them, widened to whole days.
+			lo, hi = hi.Add(-24*time.Hour), lo.Add(24*time.Hour)
+		}
+		out[code] = [2]time.Time{lo, hi}
 	}
 	return out
 }

@@ -47,6 +47,7 @@ const (
 	kCoarseY   = "cY" // date: a year touched by a value too long for months
 	kCoarseM   = "cM" // date: a month touched by a value too long for days
 	kWideDate  = "cW" // date: a value too long for years, or outside 1800–2200
+	kMultiDate = "cN" // date: the resource has several values for the parameter
 	kMag       = "nE" // number: sign and decimal exponent
 	kMag2      = "nD" // number: sign, exponent and two leading digits
 	kWideNum   = "nW" // number: a range, or a magnitude outside the buckets
@@ -108,10 +109,16 @@ func appendField(b []byte, s string) []byte {
 func ValueTokens(mac MAC, typ string, vals []search.Value) []store.Token {
 	t := &tokenizer{mac: mac, typ: typ, out: make([]store.Token, 0, 8*len(vals))}
 	var last string
+	dates := 0
 	for _, v := range vals {
 		if v.Param != last {
 			t.add(v.Param, kPresent)
-			last = v.Param
+			last, dates = v.Param, 0
+		}
+		if v.Kind == search.Date {
+			if dates++; dates == 2 {
+				t.add(v.Param, kMultiDate)
+			}
 		}
 		t.value(v)
 	}

@@ -705,9 +705,24 @@ func referenceCases() []searchCase {
 	}
 }
 
+// eMoves is an encounter in two locations years apart: it matches ANDed
+// date clauses with different values.
+const eMoves = `{"resourceType":"Encounter","id":"e-moves","status":"finished",
+ "class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"IMP"},
+ "subject":{"reference":"Patient/p1"},
+ "location":[{"location":{"reference":"Location/ward-a"},"period":{"start":"2008-05-01","end":"2008-05-03"}},
+  {"location":{"reference":"Location/ward-b"},"period":{"start":"2021-01-10","end":"2021-01-12"}}]}`
+
 func dateCases() []searchCase {
 	return []searchCase{
 		// January 2013 against values at day, second and year precision and periods.
+		// ANDed clauses on one parameter (the engine merges their token sets).
+		{Name: "date/and of disjoint rays matches long values", Resources: dates, Type: "Observation",
+			Query: "date=lt2013-01-05&date=gt2013-01-25", Want: []string{"d-year", "d-long"}},
+		{Name: "date/and of two ap windows", Resources: dates, Type: "Observation",
+			Query: "date=ap2013-01-11&date=ap2013-01-19", Want: []string{"d-year", "d-period", "d-long"}},
+		{Name: "date/and met by different values of a repeating element", Resources: []string{eMoves}, Type: "Encounter",
+			Query: "location-period=gt2009&location-period=lt2011", Want: []string{"e-moves"}},
 		{Name: "date/eq month contains the value", Resources: dates, Type: "Observation",
 			Query: "date=2013-01", Want: []string{"d-day", "d-sec", "d-period"}},
 		{Name: "date/eq explicit prefix", Resources: dates, Type: "Observation",
@@ -764,10 +779,6 @@ func dateCases() []searchCase {
 			Query: "birthdate=1985-01-20", Want: nil},
 		{Name: "date/and is a range", Resources: patients, Type: "Patient",
 			Query: "birthdate=ge1980&birthdate=lt2013", Want: []string{"p2", "p5"}},
-		{Name: "date/and of disjoint rays matches long values", Resources: dates, Type: "Observation",
-			Query: "date=lt2013-01-05&date=gt2013-01-25", Want: []string{"d-year", "d-long"}},
-		{Name: "date/and of two ap windows", Resources: dates, Type: "Observation",
-			Query: "date=ap2013-01-11&date=ap2013-01-19", Want: []string{"d-year", "d-period", "d-long"}},
 		{Name: "date/or", Resources: patients, Type: "Patient",
 			Query: "birthdate=1970,2013", Want: []string{"p1", "p3", "p4"}},
 		{Name: "date/period", Resources: encounters, Type: "Encounter",
