@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -45,7 +46,7 @@ const (
 	benchChunk   = 64                   // patients a load worker takes at a time
 	benchSampled = 1000                 // patients the query values are drawn from
 	benchTarget  = 25 * time.Millisecond
-	benchPageStr = "20"
+	benchCount   = "20" // _count of every query
 )
 
 // benchDataset is what a load writes; a function of the flags alone.
@@ -178,30 +179,41 @@ func benchSearchCmd(args []string, env Env) error {
 	}
 	kr := keyring.New(kek, db, keyring.Options{})
 	st := store.New(db, kr, store.Options{Index: index.NewIndexer(kr)})
-	err = runBenchSearch(ctx, env, cfg.DatabasePath(), ds, prev, st, index.NewEngine(st, kr, nil), kr, *duration, *clients, *asJSON)
+	parts := benchParts{dataDir: cfg.DataDir, dbPath: cfg.DatabasePath(), kr: kr, st: st, eng: index.NewEngine(st, kr, nil)}
+	rep := benchReport{CPUs: runtime.GOMAXPROCS(0), Clients: *clients, Duration: duration.String(), Dataset: ds}
+	err = runBenchSearch(ctx, env, parts, rep, prev, *duration, *asJSON)
 	return errors.Join(err, db.Close())
 }
 
-func runBenchSearch(ctx context.Context, env Env, dbPath string, ds benchDataset, prev *benchLoad,
-	st *store.Store, eng *index.Engine, kr *keyring.Keyring, d time.Duration, clients int, asJSON bool) error {
+// benchParts are the parts of ward the benchmark drives.
+type benchParts struct {
+	dataDir, dbPath string
+	kr              *keyring.Keyring
+	st              *store.Store
+	eng             *index.Engine
+}
+
+// runBenchSearch loads the dataset unless prev reports an earlier load,
+// measures storage, runs the queries and prints rep.
+func runBenchSearch(ctx context.Context, env Env, p benchParts, rep benchReport, prev *benchLoad, d time.Duration, asJSON bool) error {
+	ds := rep.Dataset
 	g, err := synth.New(ds.Seed, synth.Options{Observations: ds.PerPatient})
 	if err != nil {
 		return err
 	}
-	rep := benchReport{CPUs: runtime.GOMAXPROCS(0), Clients: clients, Duration: d.String(), Dataset: ds}
 	if prev != nil {
 		rep.Load = *prev
 	} else {
-		if rep.Load, err = loadBench(ctx, g, st, kr, ds, env.Stderr); err != nil {
+		if rep.Load, err = loadBench(ctx, g, p.st, p.kr, ds, env.Stderr); err != nil {
 			return err
 		}
 		m, _ := json.Marshal(benchMarkerFile{Dataset: ds, Load: rep.Load})
-		if err := os.WriteFile(filepath.Join(filepath.Dir(dbPath), benchMarker), m, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(p.dataDir, benchMarker), m, 0o600); err != nil {
 			return err
 		}
 	}
 	fmt.Fprintln(env.Stderr, "measuring storage (dbstat)…")
-	if rep.Storage, err = measureStorage(ctx, dbPath); err != nil {
+	if rep.Storage, err = measureStorage(ctx, p.dbPath); err != nil {
 		return err
 	}
 	vals, err := sampleValues(g, ds)
@@ -210,7 +222,7 @@ func runBenchSearch(ctx context.Context, env Env, dbPath string, ds benchDataset
 	}
 	for i, q := range benchQueries() {
 		fmt.Fprintf(env.Stderr, "running %s for %s…\n", q.Name, d)
-		r, err := runQuery(ctx, eng, q, &vals, clients, d, uint64(ds.Seed)+uint64(i))
+		r, err := runQuery(ctx, p.eng, q, &vals, rep.Clients, d, uint64(ds.Seed)+uint64(i))
 		if err != nil {
 			return err
 		}
@@ -456,13 +468,7 @@ func sampleValues(g *synth.Generator, ds benchDataset) (benchValues, error) {
 			}
 		}
 	}
-	v.months = slices.Sorted(func(yield func(string) bool) {
-		for m := range months {
-			if !yield(m) {
-				return
-			}
-		}
-	})
+	v.months = slices.Sorted(maps.Keys(months))
 	if len(v.families) == 0 || len(v.identifiers) == 0 || len(v.codes) == 0 || len(v.months) == 0 {
 		return v, errors.New("the generated data lacks values for some benchmark queries")
 	}
@@ -481,7 +487,7 @@ func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
 
 func benchQueries() []benchQuery {
 	page := func(kv ...string) url.Values {
-		q := url.Values{"_count": {benchPageStr}}
+		q := url.Values{"_count": {benchCount}}
 		for i := 0; i < len(kv); i += 2 {
 			q.Add(kv[i], kv[i+1])
 		}

@@ -303,9 +303,13 @@ func (t *tokenizer) numberValue(p string, v search.Value) {
 	if v.Kind == search.Quantity && (v.System != "" || v.Code != "") {
 		units = append(units, v.System+"|"+v.Code)
 	}
-	x, err := strconv.ParseFloat(v.Num, 64)
 	for _, u := range units {
-		if v.Num == "" || err != nil {
+		num := v.Num
+		if u == "" {
+			num = v.AsGiven().Num // unit-less searches compare the number as written
+		}
+		x, err := strconv.ParseFloat(num, 64)
+		if num == "" || err != nil {
 			t.add(p, kWideNum, u)
 			continue
 		}

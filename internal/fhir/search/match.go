@@ -78,6 +78,11 @@ func (c *Clause) match(op *Operand, v *Value, now time.Time) bool {
 	case Number:
 		return matchNumber(op, v)
 	case Quantity:
+		if op.Code == "" && op.System == "" {
+			// A number alone: the value as written, whatever its unit.
+			g := v.AsGiven()
+			return matchNumber(op, &g)
+		}
 		return matchUnit(op, v) && matchNumber(op, v)
 	}
 	return false

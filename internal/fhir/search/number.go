@@ -236,6 +236,8 @@ func QuantityValue(value, system, code, unit string) (Value, bool) {
 		return Value{}, false
 	}
 	lo, hi := d.bounds()
+	gl, gh := floatRange(lo, hi)
+	given := d.String()
 	if system == ucumSystem {
 		if canon, k, e, ok := ucumFactor(code); ok {
 			d, lo, hi = d.mul(k, e), lo.mul(k, e), hi.mul(k, e)
@@ -244,5 +246,5 @@ func QuantityValue(value, system, code, unit string) (Value, bool) {
 	}
 	l, h := floatRange(lo, hi)
 	return Value{Kind: Quantity, Num: d.String(), NumLow: l, NumHigh: h,
-		System: system, Code: code, Unit: unit}, true
+		System: system, Code: code, Unit: unit, Given: given, GivenLow: gl, GivenHigh: gh}, true
 }

@@ -60,6 +60,21 @@ type Value struct {
 	NumLow  float64 // inclusive lower end of the number's range
 	NumHigh float64 // exclusive upper end of the number's range
 	Unit    string  // Quantity: the human-readable unit as written
+	// Given, GivenLow and GivenHigh are a quantity's number as written,
+	// before any unit conversion (Num, NumLow, NumHigh when there was
+	// none): a search by number alone compares it "irrespective of the
+	// unit" (R4 search, quantity).
+	Given               string
+	GivenLow, GivenHigh float64
+}
+
+// AsGiven returns the value with its number as written in place of the
+// converted one.
+func (v Value) AsGiven() Value {
+	if v.Given != "" {
+		v.Num, v.NumLow, v.NumHigh = v.Given, v.GivenLow, v.GivenHigh
+	}
+	return v
 }
 
 // OpenHigh is the High of a date range without an upper bound: the first

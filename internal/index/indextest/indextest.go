@@ -796,10 +796,6 @@ func dateCases() []searchCase {
 	}
 }
 
-// Left out of the suite, a known deviation from R4: "value-quantity=250"
-// (a number alone, "irrespective of the unit") should find q-mg (250 mg)
-// and q-local, but finds only q-local: Extract keeps UCUM quantities in
-// canonical units only (0.25 g), so the number as written is lost.
 func numberCases() []searchCase {
 	return []searchCase{
 		{Name: "number/eq", Resources: risks, Type: "RiskAssessment",
@@ -850,6 +846,10 @@ func numberCases() []searchCase {
 			Query: "value-quantity=5.4||mmol/L", Want: []string{"q-unit"}},
 		{Name: "quantity/number alone", Resources: quantities, Type: "Observation",
 			Query: "value-quantity=5.4", Want: []string{"q-unit"}},
+		{Name: "quantity/number alone is irrespective of the unit", Resources: quantities, Type: "Observation",
+			Query: "value-quantity=250", Want: []string{"q-mg", "q-local"}},
+		{Name: "quantity/number alone with a prefix uses the number as written", Resources: quantities, Type: "Observation",
+			Query: "value-quantity=gt200", Want: []string{"q-mg", "q-local"}},
 		{Name: "quantity/gt across units", Resources: quantities, Type: "Observation",
 			Query: "value-quantity=gt0.1|http://unitsofmeasure.org|g", Want: []string{"q-mg", "q-g", "q-kg"}},
 		{Name: "quantity/lt in kg", Resources: quantities, Type: "Observation",
