@@ -89,6 +89,12 @@ var (
 	_ auth.Store       = (*DB)(nil)
 )
 
+// Page cache sizes, per connection (one writer, Options.Readers readers).
+const (
+	writerCacheKiB = 128 << 10
+	readerCacheKiB = 32 << 10
+)
+
 // Open opens the database file at path, creating it with mode 0600 if
 // absent, applies any pending schema migrations, and starts the writer. Commits are durable
 // when acknowledged (synchronous=FULL). Close the DB when done.
@@ -121,6 +127,10 @@ func open(ctx context.Context, path string, opts Options, synchronous string) (*
 	wq.Set("_synchronous", synchronous)
 	wq.Set("_foreign_keys", "1")
 	wq.Set("_txlock", "immediate")
+	// The search index inserts rows at random places of a large B-tree:
+	// SQLite's default 2 MiB page cache made the writer re-read pages on
+	// most inserts once the index outgrew it.
+	wq.Add("_pragma", "cache_size(-"+strconv.Itoa(writerCacheKiB)+")")
 	w, err := sql.Open("sqlite", path+"?"+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open writer: %w", err)
@@ -139,6 +149,7 @@ func open(ctx context.Context, path string, opts Options, synchronous string) (*
 	rq.Set("_busy_timeout", busy)
 	rq.Set("_foreign_keys", "1")
 	rq.Set("_query_only", "1")
+	rq.Add("_pragma", "cache_size(-"+strconv.Itoa(readerCacheKiB)+")")
 	r, err := sql.Open("sqlite", path+"?"+rq.Encode())
 	if err != nil {
 		w.Close()

@@ -89,12 +89,13 @@ func TestPragmas(t *testing.T) {
 		"foreign_keys": "1",
 		"busy_timeout": "5000",
 		"query_only":   "0",
+		"cache_size":   "-131072",
 	} {
 		if got := pragma(db.w, name); got != want {
 			t.Errorf("writer %s = %s, want %s", name, got, want)
 		}
 	}
-	for name, want := range map[string]string{"query_only": "1", "busy_timeout": "5000", "journal_mode": "wal"} {
+	for name, want := range map[string]string{"query_only": "1", "busy_timeout": "5000", "journal_mode": "wal", "cache_size": "-32768"} {
 		if got := pragma(db.r, name); got != want {
 			t.Errorf("reader %s = %s, want %s", name, got, want)
 		}
