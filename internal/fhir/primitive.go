@@ -109,7 +109,10 @@ func validCode(s string) bool {
 	return true
 }
 
-// validID: [A-Za-z0-9\-\.]{1,64}
+// ValidID reports whether s is a FHIR id: [A-Za-z0-9\-\.]{1,64}.
+func ValidID(s string) bool { return s != "" && validID(s) }
+
+// validID: [A-Za-z0-9\-\.]{0,64} (emptiness is checked by callers).
 func validID(s string) bool {
 	if len(s) > 64 {
 		return false

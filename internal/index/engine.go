@@ -204,7 +204,7 @@ func (e *Engine) plan(ctx context.Context, tenant string, key MAC, q search.Quer
 				return c.MatchAt([]search.Value{{Param: "_lastUpdated", Kind: search.Date, Low: t, High: t.Add(time.Millisecond)}}, now)
 			})
 		case c.Chain != nil:
-			refs, err := e.chain(ctx, tenant, c)
+			refs, err := e.chain(ctx, tenant, key, c)
 			if err != nil {
 				return nil, err
 			}
@@ -221,16 +221,7 @@ func (e *Engine) plan(ctx context.Context, tenant string, key MAC, q search.Quer
 			for _, r := range refs {
 				set[r] = true
 			}
-			code := c.Param.Code
-			p.checks = append(p.checks, func(m *Match) bool {
-				vals, _ := search.ExtractParam(m.Resource, code)
-				for _, v := range vals {
-					if set[v.Ref] {
-						return true
-					}
-				}
-				return false
-			})
+			p.checks = append(p.checks, refersTo([]string{c.Param.Code}, set))
 		default:
 			ic, exact := clauseTokens(key, q.Type, c, now)
 			switch {
@@ -264,17 +255,7 @@ func (e *Engine) plan(ctx context.Context, tenant string, key MAC, q search.Quer
 			ic.Any = append(ic.Any, []store.Token{t.token(pc, kRef, ref)})
 		}
 		p.iq.Clauses = append(p.iq.Clauses, ic)
-		p.checks = append(p.checks, func(m *Match) bool {
-			for _, pc := range params {
-				vals, _ := search.ExtractParam(m.Resource, pc)
-				for _, v := range vals {
-					if v.Ref == ref {
-						return true
-					}
-				}
-			}
-			return false
-		})
+		p.checks = append(p.checks, refersTo(params, map[string]bool{ref: true}))
 	}
 	switch {
 	case len(q.Sort) == 0:
@@ -292,6 +273,22 @@ func (e *Engine) plan(ctx context.Context, tenant string, key MAC, q search.Quer
 		p.memSort = true
 	}
 	return p, nil
+}
+
+// refersTo is the exact check of a resource referring, through one of
+// the reference parameters codes, to one of refs (Type/id).
+func refersTo(codes []string, refs map[string]bool) func(*Match) bool {
+	return func(m *Match) bool {
+		for _, code := range codes {
+			vals, _ := search.ExtractParam(m.Resource, code)
+			for _, v := range vals {
+				if refs[v.Ref] {
+					return true
+				}
+			}
+		}
+		return false
+	}
 }
 
 // dateIntersections finds date parameters with exactly two one-value,
@@ -351,14 +348,10 @@ func updatedRanges(v search.Operand, now time.Time) []store.TimeRange {
 
 // chain runs the inner clauses of a chained clause and returns the
 // references (Type/id) of the resources they match.
-func (e *Engine) chain(ctx context.Context, tenant string, c search.Clause) ([]string, error) {
+func (e *Engine) chain(ctx context.Context, tenant string, key MAC, c search.Clause) ([]string, error) {
 	var refs []string
 	for _, link := range c.Chain {
 		inner := search.Query{Type: link.Type, Clauses: []search.Clause{link.Clause}, Count: MaxChain}
-		key, err := e.keys.IndexKey(ctx, tenant)
-		if err != nil {
-			return nil, err
-		}
 		p, err := e.plan(ctx, tenant, key, inner, nil)
 		if err != nil {
 			return nil, err
@@ -641,17 +634,8 @@ func (e *Engine) include(ctx context.Context, tenant string, key MAC, q search.Q
 			set[ref] = true
 			ic.Any = append(ic.Any, []store.Token{t.token(inc.Param.Code, kRef, ref)})
 		}
-		code := inc.Param.Code
 		p := &plan{iq: store.IndexQuery{Type: inc.Source, Clauses: []store.IndexClause{ic}}}
-		p.checks = append(p.checks, func(m *Match) bool {
-			vals, _ := search.ExtractParam(m.Resource, code)
-			for _, v := range vals {
-				if set[v.Ref] {
-					return true
-				}
-			}
-			return false
-		})
+		p.checks = append(p.checks, refersTo([]string{inc.Param.Code}, set))
 		found, err := e.collect(ctx, tenant, p, MaxRevInclude)
 		if errors.Is(err, ErrTooMany) {
 			return nil, &search.Error{Param: "_revinclude", Msg: fmt.Sprintf("more than %d resources would be included; narrow the query or lower _count", MaxRevInclude)}

@@ -462,7 +462,7 @@ func parseToken(op *Operand, m Modifier, s string, isID bool) error {
 	if err := splitToken(op, s); err != nil {
 		return err
 	}
-	if isID && (op.SystemGiven || !validID(op.Code)) {
+	if isID && (op.SystemGiven || !fhir.ValidID(op.Code)) {
 		return errMalformedID
 	}
 	return nil
@@ -489,7 +489,7 @@ func parseReference(op *Operand, param Param, m Modifier, target, s string) erro
 		return splitToken(op, s)
 	}
 	v := unescape(s)
-	if validID(v) {
+	if fhir.ValidID(v) {
 		op.ID, op.Type = v, target
 		if op.Type == "" && len(param.Targets) == 1 {
 			op.Type = param.Targets[0]
@@ -511,19 +511,6 @@ func parseReference(op *Operand, param Param, m Modifier, target, s string) erro
 	return nil
 }
 
-// validID reports whether s is a FHIR id: [A-Za-z0-9\-\.]{1,64}.
-func validID(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
-			return false
-		}
-	}
-	return true
-}
 
 // cutPrefix returns the comparison prefix of an ordered value, Eq when
 // none is written, and the rest.

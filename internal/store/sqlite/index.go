@@ -387,9 +387,8 @@ func existsSQL(sb *strings.Builder, args []any, alts [][]store.Token) []any {
 }
 
 // splitAlts separates one-token alternatives (merged into one IN list)
-// from multi-token ones, each deduplicated; an empty alternative, which
-// every resource has, becomes no condition at all... it is kept as a
-// zero-length multi alternative only if present, which callers avoid.
+// from multi-token ones, each deduplicated. Empty alternatives are
+// dropped: callers never build them.
 func splitAlts(alts [][]store.Token) (singles []store.Token, multi [][]store.Token) {
 	for _, alt := range alts {
 		alt = sortedTokens(alt)

@@ -307,7 +307,7 @@ func RefType(ref string) (typ, id string, ok bool) {
 	}
 	s := ref
 	if i := strings.LastIndex(s, "/_history/"); i >= 0 {
-		if !validID(s[i+len("/_history/"):]) {
+		if !fhir.ValidID(s[i+len("/_history/"):]) {
 			return "", "", false
 		}
 		s = s[:i]
@@ -319,7 +319,7 @@ func RefType(ref string) (typ, id string, ok bool) {
 	id = s[i+1:]
 	s = s[:i]
 	typ = s[strings.LastIndexByte(s, '/')+1:]
-	if !validID(id) || !fhir.IsResourceType(typ) {
+	if !fhir.ValidID(id) || !fhir.IsResourceType(typ) {
 		return "", "", false
 	}
 	// A relative reference is exactly Type/id; an absolute one has a
@@ -330,19 +330,6 @@ func RefType(ref string) (typ, id string, ok bool) {
 	return typ, id, true
 }
 
-// validID reports whether s is a FHIR id: [A-Za-z0-9\-\.]{1,64}.
-func validID(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
-			return false
-		}
-	}
-	return true
-}
 
 // Comparison classes of FHIRPath equality.
 const (
