@@ -511,7 +511,6 @@ func parseReference(op *Operand, param Param, m Modifier, target, s string) erro
 	return nil
 }
 
-
 // cutPrefix returns the comparison prefix of an ordered value, Eq when
 // none is written, and the rest.
 func cutPrefix(s string) (Prefix, string) {

@@ -330,7 +330,6 @@ func RefType(ref string) (typ, id string, ok bool) {
 	return typ, id, true
 }
 
-
 // Comparison classes of FHIRPath equality.
 const (
 	cOther = iota
