@@ -19,6 +19,7 @@ test:
 # Brief fuzzing of the untrusted-input parsers (CI runs this).
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s ./internal/fhir
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 15s ./internal/fhir/search
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -29,4 +30,4 @@ bench:
 
 # Regenerate the FHIR schema tables from ../shared/data/fhir-r4-core.
 generate:
-	$(GO) generate ./internal/fhir
+	$(GO) generate ./internal/fhir ./internal/fhir/search
