@@ -2,7 +2,9 @@ package api_test
 
 import (
 	"bytes"
+	"database/sql"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -308,4 +310,43 @@ func TestBatch(t *testing.T) {
 	if n := len(resp.JSON(t)["entry"].([]any)); n != 3 {
 		t.Errorf("%d response entries, want 3", n)
 	}
+}
+
+// TestWriteCommitsWithItsEvent: a write's audit event is appended in the
+// write's own transaction, so when the event cannot be stored the data is
+// not stored either (and the client gets 503, not a half-recorded write).
+func TestWriteCommitsWithItsEvent(t *testing.T) {
+	h := apitest.New(t)
+	h.Run(t, apitest.Scenario{Method: "POST", Path: "/fhir/R4/Patient", Body: patient, Status: http.StatusCreated,
+		Events: []apitest.Event{{Action: "C", Subtype: "create", EntityType: "Patient", Outcome: 201}}})
+	db, err := sql.Open("sqlite", filepath.Join(h.Cfg.DataDir, "ward.db")+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	count := func() (n int) {
+		if err := db.QueryRow(`SELECT count(*) FROM resources`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := count()
+	if _, err := db.Exec(`CREATE TRIGGER no_leaves BEFORE INSERT ON audit_leaves BEGIN SELECT RAISE(ABORT, 'test: ledger down'); END`); err != nil {
+		t.Fatal(err)
+	}
+	resp := h.Do("POST", "/fhir/R4/Patient", strings.NewReader(patient), nil)
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("create with the ledger down: status %d, want 503; %s", resp.StatusCode, resp.Body)
+	}
+	tx := `{"resourceType":"Bundle","type":"transaction","entry":[{"resource":` + patient + `,"request":{"method":"POST","url":"Patient"}}]}`
+	if resp := h.Do("POST", "/fhir/R4", strings.NewReader(tx), nil); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("transaction with the ledger down: status %d, want 503", resp.StatusCode)
+	}
+	if n := count(); n != before {
+		t.Fatalf("%d resource rows written although their events were not", n-before)
+	}
+	if _, err := db.Exec(`DROP TRIGGER no_leaves`); err != nil {
+		t.Fatal(err)
+	}
+	h.Run(t, apitest.Scenario{Method: "POST", Path: "/fhir/R4/Patient", Body: patient, Status: http.StatusCreated, AnyEvents: true})
 }

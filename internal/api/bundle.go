@@ -283,7 +283,14 @@ func (s *Server) transaction(c *call, b *fhir.Bundle) (*reply, error) {
 			}
 		}
 	}
-	results, err := s.d.Store.Write(c.r.Context(), c.p.Tenant, ops)
+	out := make([]bundleEntry, len(plans))
+	withResource := explicitRepresentation(c.r)
+	_, err := c.write(ops, func(results []store.Result) {
+		for k, res := range results {
+			i := opEntry[k]
+			out[i] = s.writeEntry(c, plans[i], res, withResource)
+		}
+	})
 	if err != nil {
 		var oe *store.OpError
 		if errors.As(err, &oe) && oe.Index >= 0 && oe.Index < len(opEntry) {
@@ -292,12 +299,6 @@ func (s *Server) transaction(c *call, b *fhir.Bundle) (*reply, error) {
 			return nil, entryError(i, oe.Err)
 		}
 		return nil, err
-	}
-	out := make([]bundleEntry, len(plans))
-	withResource := explicitRepresentation(c.r)
-	for k, res := range results {
-		i := opEntry[k]
-		out[i] = s.writeEntry(c, plans[i], res, withResource)
 	}
 	for i, p := range plans {
 		switch {
@@ -337,14 +338,14 @@ func (s *Server) batch(c *call, b *fhir.Bundle) (*reply, error) {
 			out[i] = s.readEntry(c, p)
 			continue
 		}
-		results, err := s.d.Store.Write(c.r.Context(), c.p.Tenant, []store.Op{p.op()})
+		_, err = c.write([]store.Op{p.op()}, func(results []store.Result) {
+			out[i] = s.writeEntry(c, p, results[0], withResource)
+		})
 		if err != nil {
 			var status int
 			out[i], status = s.errorEntry(c, unwrapSingle(err))
 			c.event(actionOfMethod(p.method), "batch", p.typ, p.id, 0).Outcome = status
-			continue
 		}
-		out[i] = s.writeEntry(c, p, results[0], withResource)
 	}
 	return bundleReply("batch-response", s.d.Now(), out)
 }

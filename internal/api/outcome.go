@@ -77,6 +77,9 @@ func (s *Server) classify(rid string, err error) (int, []ooIssue) {
 			out = append(out, ooIssue{Severity: sev, Code: is.Code, Diagnostics: is.Diagnostics, Expression: is.Expression})
 		}
 		return http.StatusBadRequest, out
+	case errors.Is(err, errAuditDown):
+		s.d.Log.Error("audit record failed; write undone", "request_id", rid, "err", err.Error())
+		return http.StatusServiceUnavailable, []ooIssue{issue("transient", "the audit trail is unavailable; the request was not completed")}
 	case errors.As(err, &se):
 		return http.StatusBadRequest, []ooIssue{issue("invalid", se.Error(), se.Param)}
 	case errors.Is(err, index.ErrBadCursor):

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"regexp"
@@ -17,6 +18,7 @@ import (
 	"github.com/wardhealth/ward/internal/audit"
 	"github.com/wardhealth/ward/internal/auth"
 	"github.com/wardhealth/ward/internal/fhir"
+	"github.com/wardhealth/ward/internal/store"
 )
 
 // requestInfo travels in the request context so the access log can name
@@ -60,6 +62,9 @@ type call struct {
 	rid     string
 	subtype string
 	events  []audit.Event
+	// committed counts the events already committed with the data they
+	// describe (see write); events holds only those still to record.
+	committed int
 }
 
 // reply is what a handler produces; the pipeline records the audit
@@ -105,7 +110,7 @@ func (s *Server) fhir(pattern, subtype string, h handler) {
 
 // finish records the call's audit events (fail-closed) and writes rep.
 func (c *call) finish(w http.ResponseWriter, rep *reply) {
-	if len(c.events) == 0 {
+	if len(c.events) == 0 && c.committed == 0 {
 		c.event(actionOf(c.subtype), c.subtype, c.r.PathValue("type"), c.r.PathValue("id"), 0)
 	}
 	for i := range c.events {
@@ -136,6 +141,41 @@ func (c *call) finish(w http.ResponseWriter, rep *reply) {
 		w.Write(body)
 	}
 }
+
+// write applies ops and, inside the same transaction, records the events
+// events adds to the call (from the results, with their outcomes set):
+// a write and its audit trail commit together or not at all. If the
+// write fails, those events are dropped and the caller records the
+// failure. Without a TxRecorder the events are recorded after the write.
+func (c *call) write(ops []store.Op, events func(results []store.Result)) ([]store.Result, error) {
+	tr := c.s.d.TxAudit
+	k := len(c.events)
+	results, err := c.s.d.Store.WriteWith(c.r.Context(), c.p.Tenant, ops, func(tx store.Tx, res []store.Result) error {
+		c.events = c.events[:k] // a fresh start should the callback run again
+		events(res)
+		if tr == nil {
+			return nil
+		}
+		if err := tr.RecordTx(tx, c.events[k:]); err != nil {
+			return fmt.Errorf("%w: %w", errAuditDown, err)
+		}
+		return nil
+	})
+	if err != nil {
+		c.events = c.events[:k]
+		return nil, err
+	}
+	if tr != nil {
+		c.committed += len(c.events) - k
+		c.events = c.events[:k]
+		tr.Committed()
+	}
+	return results, nil
+}
+
+// errAuditDown marks a write undone because its audit events could not
+// be recorded with it.
+var errAuditDown = errors.New("the audit trail is unavailable")
 
 // event adds an audit event for this call; its outcome defaults to the
 // reply status.

@@ -87,13 +87,15 @@ func (s *Server) create(c *call) (*reply, error) {
 		return nil, err
 	}
 	res.SetID("") // the server assigns ids on create
-	out, err := s.d.Store.Write(c.r.Context(), c.p.Tenant, []store.Op{{Kind: store.OpCreate, Doc: res}})
+	out, err := c.write([]store.Op{{Kind: store.OpCreate, Doc: res}}, func(out []store.Result) {
+		v := out[0].Version
+		c.event(audit.ActionCreate, "create", typ, v.ID, v.VersionID).Outcome = http.StatusCreated
+	})
 	if err != nil {
 		c.event(audit.ActionCreate, "create", typ, "", 0)
 		return nil, unwrapSingle(err)
 	}
 	v := out[0].Version
-	c.event(audit.ActionCreate, "create", typ, v.ID, v.VersionID)
 	rep := s.versionReply(c, v, http.StatusCreated)
 	rep.header.Set("Location", s.versionURL(v))
 	return rep, nil
@@ -145,8 +147,13 @@ func (s *Server) conditionalUpdate(c *call) (*reply, error) {
 // put writes res as the new version of typ/id; id "" (a conditional
 // update without a match) takes the body's id, or creates a new one. A
 // conditional update may leave the id out of the body.
-func (s *Server) put(c *call, typ, id string, ifMatch int64, conditional bool) (*reply, error) {
-	ev := c.event(audit.ActionUpdate, "update", typ, id, 0)
+func (s *Server) put(c *call, typ, id string, ifMatch int64, conditional bool) (rep *reply, err error) {
+	failed := id // the record a failure event names
+	defer func() {
+		if err != nil {
+			c.event(audit.ActionUpdate, "update", typ, failed, 0)
+		}
+	}()
 	res, err := c.readResource(typ)
 	if err != nil {
 		return nil, err
@@ -156,7 +163,7 @@ func (s *Server) put(c *call, typ, id string, ifMatch int64, conditional bool) (
 	case id == "" && res.ID() == "":
 		op.Kind = store.OpCreate
 	case id == "":
-		ev.EntityID = res.ID()
+		failed = res.ID()
 	case res.ID() == "" && conditional:
 		res.SetID(id)
 	case res.ID() == "":
@@ -164,18 +171,23 @@ func (s *Server) put(c *call, typ, id string, ifMatch int64, conditional bool) (
 	case res.ID() != id:
 		return nil, bad("the resource id does not match the URL", typ+".id")
 	}
-	out, err := s.d.Store.Write(c.r.Context(), c.p.Tenant, []store.Op{op})
+	out, err := c.write([]store.Op{op}, func(out []store.Result) {
+		v := out[0].Version
+		ev := c.event(audit.ActionUpdate, "update", typ, v.ID, v.VersionID)
+		ev.Outcome = http.StatusOK
+		if out[0].Created {
+			ev.Action, ev.Outcome = audit.ActionCreate, http.StatusCreated
+		}
+	})
 	if err != nil {
 		return nil, unwrapSingle(err)
 	}
 	v := out[0].Version
-	ev.EntityID, ev.Version = v.ID, v.VersionID
 	status := http.StatusOK
 	if out[0].Created {
 		status = http.StatusCreated
-		ev.Action = audit.ActionCreate
 	}
-	rep := s.versionReply(c, v, status)
+	rep = s.versionReply(c, v, status)
 	if out[0].Created {
 		rep.header.Set("Location", s.versionURL(v))
 	}
@@ -215,14 +227,19 @@ func (s *Server) conditionalDelete(c *call) (*reply, error) {
 }
 
 func (s *Server) remove(c *call, typ, id string, ifMatch int64) (*reply, error) {
-	ev := c.event(audit.ActionDelete, "delete", typ, id, 0)
-	out, err := s.d.Store.Write(c.r.Context(), c.p.Tenant, []store.Op{{Kind: store.OpDelete, Type: typ, ID: id, IfMatch: ifMatch}})
+	out, err := c.write([]store.Op{{Kind: store.OpDelete, Type: typ, ID: id, IfMatch: ifMatch}}, func(out []store.Result) {
+		ev := c.event(audit.ActionDelete, "delete", typ, id, 0)
+		ev.Outcome = http.StatusNoContent
+		if !out[0].NoChange {
+			ev.Version = out[0].Version.VersionID
+		}
+	})
 	if err != nil {
+		c.event(audit.ActionDelete, "delete", typ, id, 0)
 		return nil, unwrapSingle(err)
 	}
 	rep := &reply{status: http.StatusNoContent, header: http.Header{}}
 	if !out[0].NoChange {
-		ev.Version = out[0].Version.VersionID
 		rep.header.Set("ETag", etag(out[0].Version.VersionID))
 	}
 	return rep, nil

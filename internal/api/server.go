@@ -20,6 +20,15 @@ type Store interface {
 	VRead(ctx context.Context, tenant, typ, id string, version int64) (store.Version, error)
 	History(ctx context.Context, tenant string, q store.HistoryQuery) ([]store.Version, store.Cursor, error)
 	Write(ctx context.Context, tenant string, ops []store.Op) ([]store.Result, error)
+	WriteWith(ctx context.Context, tenant string, ops []store.Op, then func(tx store.Tx, results []store.Result) error) ([]store.Result, error)
+}
+
+// TxRecorder appends audit events inside a store write transaction, so a
+// write and its events commit together; the app adapts the ledger.
+type TxRecorder interface {
+	RecordTx(tx store.Tx, events []audit.Event) error
+	// Committed is called after a transaction carrying events committed.
+	Committed()
 }
 
 // Authenticator verifies credentials; *auth.Service has it.
@@ -36,6 +45,7 @@ type Deps struct {
 	Cursors  Cursors
 	Auth     Authenticator
 	Audit    audit.Recorder
+	TxAudit  TxRecorder // nil: write events are recorded after the write, like reads
 	Log      *slog.Logger
 	Ready    func(ctx context.Context) error // readiness probe; nil = always ready
 	BaseURL  string                          // public https base, e.g. https://ward.example.org

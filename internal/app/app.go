@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/wardhealth/ward/internal/api"
+	"github.com/wardhealth/ward/internal/audit"
 	"github.com/wardhealth/ward/internal/audit/ledger"
 	"github.com/wardhealth/ward/internal/auth"
 	"github.com/wardhealth/ward/internal/config"
@@ -120,6 +121,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		Cursors:  index.NewCursors(kr),
 		Auth:     as,
 		Audit:    led,
+		TxAudit:  ledgerTx{led},
 		Log:      log,
 		Ready:    db.Ping,
 		BaseURL:  cfg.BaseURL,
@@ -131,6 +133,24 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	})
 	return &App{Config: cfg, Log: log, DB: db, Store: st, Auth: as, Audit: led, Handler: h, checkpoints: sink}, nil
 }
+
+// ledgerTx records a write's audit events in the write's own transaction
+// (api.TxRecorder): the SQLite store's transactions carry ledger leaves.
+type ledgerTx struct{ l *ledger.Ledger }
+
+func (t ledgerTx) RecordTx(tx store.Tx, events []audit.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	a, ok := tx.(ledger.TxAppender)
+	if !ok {
+		return errors.New("app: the store's transactions cannot carry audit events")
+	}
+	_, err := ledger.AppendTx(a, events)
+	return err
+}
+
+func (t ledgerTx) Committed() { t.l.Notify() }
 
 // CreateAuditKey makes a checkpoint signing key file (0600) for the log
 // named after the base URL's host, and its verifier key beside it

@@ -24,6 +24,15 @@ import (
 // Write stamps each Doc with its id and meta (SetID, SetMeta) while it
 // runs, even if it then fails; Result.Version.Body is the JSON stored.
 func (s *Store) Write(ctx context.Context, tenant string, ops []Op) ([]Result, error) {
+	return s.WriteWith(ctx, tenant, ops, nil)
+}
+
+// WriteWith is Write with a callback run inside the write transaction
+// after every op has been applied, given their results: what it writes
+// through tx (the audit events of the write) commits or rolls back with
+// the data. Its error undoes the whole write. It must do no I/O of its
+// own.
+func (s *Store) WriteWith(ctx context.Context, tenant string, ops []Op, then func(tx Tx, results []Result) error) ([]Result, error) {
 	if err := ValidTenant(tenant); err != nil {
 		return nil, err
 	}
@@ -69,6 +78,11 @@ func (s *Store) Write(ctx context.Context, tenant string, ops []Op) ([]Result, e
 				return &OpError{Index: i, Err: err}
 			}
 			res[i] = r
+		}
+		if then != nil {
+			if err := then(tx, res); err != nil {
+				return err
+			}
 		}
 		results = res
 		return nil
