@@ -399,7 +399,7 @@ func measureStorage(ctx context.Context, path string) (benchStorage, error) {
 	}
 	err = db.QueryRowContext(ctx, `SELECT coalesce(sum(length(body)), 0) FROM resources`).Scan(&s.BodyBytes)
 	if err == nil {
-		err = db.QueryRowContext(ctx, `SELECT coalesce(sum(length(tokens)), 0) FROM current`).Scan(&s.TokenBytes)
+		err = db.QueryRowContext(ctx, `SELECT coalesce(sum(length(tokens)), 0) FROM current_tokens`).Scan(&s.TokenBytes)
 	}
 	if err == nil {
 		err = db.QueryRowContext(ctx, `SELECT count(*) FROM search_tokens`).Scan(&s.TokenRows)

@@ -32,7 +32,7 @@ func (t *writeTx) index(ctx context.Context, tenant string, row store.Row) error
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		res, err := t.tx.StmtContext(ctx, t.stmts.newCurrent).ExecContext(ctx,
-			tenant, row.Type, row.ID, row.Version, ms, deleted, packed)
+			tenant, row.Type, row.ID, row.Version, ms, deleted)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -43,9 +43,12 @@ func (t *writeTx) index(ctx context.Context, tenant string, row store.Row) error
 		return mapErr(err)
 	default:
 		if _, err := t.tx.StmtContext(ctx, t.stmts.setCurrent).ExecContext(ctx,
-			row.Version, ms, deleted, packed, rid); err != nil {
+			row.Version, ms, deleted, rid); err != nil {
 			return mapErr(err)
 		}
+	}
+	if _, err := t.tx.StmtContext(ctx, t.stmts.setTokens).ExecContext(ctx, rid, packed); err != nil {
+		return mapErr(err)
 	}
 	oldTokens, err := unpackTokens(oldPacked)
 	if err != nil {
@@ -227,14 +230,18 @@ func (d *DB) pickDriver(ctx context.Context, q store.IndexQuery) (int, error) {
 
 // searchSQL builds the search (or count) query. With a driver, the
 // driving clause's token rows are the outer loop; otherwise the type's
-// current rows are scanned in the index matching the order.
+// current rows are scanned in the index matching the order. A search
+// selects and orders the page's rids first, on narrow rows, and only then
+// reads the page's bodies: ordering the joined rows would read the body
+// of every candidate.
 func searchSQL(tenant string, q store.IndexQuery, driver int, count bool) (string, []any) {
 	var sb strings.Builder
 	var args []any
 	if count {
 		sb.WriteString(`SELECT count(*)`)
 	} else {
-		sb.WriteString(`SELECT c.rid, c.id, r.version, r.last_updated, r.deleted, r.key_id, r.body`)
+		sb.WriteString(`SELECT p.rid, p.id, r.version, r.last_updated, r.deleted, r.key_id, r.body FROM (
+			SELECT c.rid AS rid, c.id AS id, c.last_updated AS lu`)
 	}
 	sb.WriteString(` FROM `)
 	if driver >= 0 {
@@ -252,10 +259,6 @@ func searchSQL(tenant string, q store.IndexQuery, driver int, count bool) (strin
 		default:
 			sb.WriteString(`current c INDEXED BY current_type`)
 		}
-	}
-	if !count {
-		sb.WriteString(` CROSS JOIN resources r INDEXED BY resources_version
-			ON r.tenant = c.tenant AND r.type = c.type AND r.id = c.id AND r.version = c.version`)
 	}
 	sb.WriteString(` WHERE c.tenant = ? AND c.type = ? AND c.deleted = 0`)
 	args = append(args, tenant, q.Type)
@@ -321,17 +324,38 @@ func searchSQL(tenant string, q store.IndexQuery, driver int, count bool) (strin
 		}
 		sb.WriteString(` ORDER BY c.id DESC, c.rid DESC`)
 	default:
+		// With a driver, its rid: a single token's rows come in that
+		// order from the index, so the page needs no sort.
+		col := "c.rid"
+		if driver >= 0 {
+			col = "d.rid"
+		}
 		if a.RID != 0 {
-			sb.WriteString(` AND c.rid > ?`)
+			sb.WriteString(` AND ` + col + ` > ?`)
 			args = append(args, a.RID)
 		}
-		sb.WriteString(` ORDER BY c.rid`)
+		sb.WriteString(` ORDER BY ` + col)
 	}
 	n := q.Limit
 	if n <= 0 || n > store.MaxSearchCount {
 		n = store.MaxSearchCount
 	}
-	sb.WriteString(` LIMIT ?`)
+	sb.WriteString(` LIMIT ?) p CROSS JOIN current c ON c.rid = p.rid
+		CROSS JOIN resources r INDEXED BY resources_version
+			ON r.tenant = c.tenant AND r.type = c.type AND r.id = c.id AND r.version = c.version
+		ORDER BY `)
+	switch q.Order {
+	case store.ByLastUpdated:
+		sb.WriteString(`p.lu, p.rid`)
+	case store.ByLastUpdatedDesc:
+		sb.WriteString(`p.lu DESC, p.rid DESC`)
+	case store.ByID:
+		sb.WriteString(`p.id, p.rid`)
+	case store.ByIDDesc:
+		sb.WriteString(`p.id DESC, p.rid DESC`)
+	default:
+		sb.WriteString(`p.rid`)
+	}
 	args = append(args, n)
 	return sb.String(), args
 }

@@ -25,20 +25,23 @@ const (
 			WHERE tenant = ?1 AND type = ?2 AND id = ?3) = ?4 - 1`
 
 	// The search index (index.go).
-	sqlIndexed    = `SELECT rid, tokens FROM current WHERE tenant = ? AND type = ? AND id = ?`
-	sqlNewCurrent = `INSERT INTO current (tenant, type, id, version, last_updated, deleted, tokens)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`
-	sqlSetCurrent = `UPDATE current SET version = ?, last_updated = ?, deleted = ?, tokens = ? WHERE rid = ?`
-	sqlAddToken   = `INSERT OR IGNORE INTO search_tokens (token, rid) VALUES (?, ?)`
-	sqlAddTokens  = `INSERT OR IGNORE INTO search_tokens (token, rid) VALUES ` // + tokenChunk × "(?, ?)"
-	sqlDropToken  = `DELETE FROM search_tokens WHERE token = ? AND rid = ?`
+	sqlIndexed = `SELECT c.rid, coalesce(t.tokens, X'') FROM current c LEFT JOIN current_tokens t ON t.rid = c.rid
+		WHERE c.tenant = ? AND c.type = ? AND c.id = ?`
+	sqlNewCurrent = `INSERT INTO current (tenant, type, id, version, last_updated, deleted)
+		VALUES (?, ?, ?, ?, ?, ?)`
+	sqlSetCurrent = `UPDATE current SET version = ?, last_updated = ?, deleted = ? WHERE rid = ?`
+	sqlSetTokens  = `INSERT INTO current_tokens (rid, tokens) VALUES (?1, ?2)
+		ON CONFLICT (rid) DO UPDATE SET tokens = ?2`
+	sqlAddToken  = `INSERT OR IGNORE INTO search_tokens (token, rid) VALUES (?, ?)`
+	sqlAddTokens = `INSERT OR IGNORE INTO search_tokens (token, rid) VALUES ` // + tokenChunk × "(?, ?)"
+	sqlDropToken = `DELETE FROM search_tokens WHERE token = ? AND rid = ?`
 )
 
 // writerStmts are prepared on the single writer connection.
 type writerStmts struct {
-	current, insert, savepoint, rollbackTo, release      *sql.Stmt
-	indexed, newCurrent, setCurrent, addToken, dropToken *sql.Stmt
-	addTokens                                            *sql.Stmt // tokenChunk rows
+	current, insert, savepoint, rollbackTo, release                 *sql.Stmt
+	indexed, newCurrent, setCurrent, setTokens, addToken, dropToken *sql.Stmt
+	addTokens                                                       *sql.Stmt // tokenChunk rows
 }
 
 // readerStmts are prepared on the reader pool.
@@ -65,6 +68,7 @@ func (s *writerStmts) prepare(ctx context.Context, db *sql.DB) error {
 		&s.indexed:    sqlIndexed,
 		&s.newCurrent: sqlNewCurrent,
 		&s.setCurrent: sqlSetCurrent,
+		&s.setTokens:  sqlSetTokens,
 		&s.addToken:   sqlAddToken,
 		&s.addTokens:  sqlAddTokens + strings.Repeat("(?, ?), ", tokenChunk-1) + "(?, ?)",
 		&s.dropToken:  sqlDropToken,
@@ -73,7 +77,7 @@ func (s *writerStmts) prepare(ctx context.Context, db *sql.DB) error {
 
 func (s *writerStmts) close() error {
 	return closeStmts(s.current, s.insert, s.savepoint, s.rollbackTo, s.release,
-		s.indexed, s.newCurrent, s.setCurrent, s.addToken, s.dropToken, s.addTokens)
+		s.indexed, s.newCurrent, s.setCurrent, s.setTokens, s.addToken, s.dropToken, s.addTokens)
 }
 
 func (s *readerStmts) prepare(ctx context.Context, db *sql.DB) error {
