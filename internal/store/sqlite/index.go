@@ -237,17 +237,34 @@ func (d *DB) pickDriver(ctx context.Context, q store.IndexQuery) (int, error) {
 func searchSQL(tenant string, q store.IndexQuery, driver int, count bool) (string, []any) {
 	var sb strings.Builder
 	var args []any
-	if count {
+	// Tokens are keyed per tenant, name the type, and exist only for live
+	// current versions, so a driven query in rid order needs current only
+	// for the page: the tenant, type and deleted checks move to the outer
+	// join (they still run, against a MAC collision), and the candidates
+	// are never looked up one by one.
+	tokensOnly := driver >= 0 && q.IDs == nil && len(q.Updated) == 0 && q.Order == store.ByRID
+	ridCol := "c.rid"
+	if tokensOnly {
+		ridCol = "d.rid"
+	}
+	switch {
+	case count:
 		sb.WriteString(`SELECT count(*)`)
-	} else {
-		sb.WriteString(`SELECT p.rid, p.id, r.version, r.last_updated, r.deleted, r.key_id, r.body FROM (
+	case tokensOnly:
+		sb.WriteString(`SELECT p.rid, c.id, r.version, r.last_updated, r.deleted, r.key_id, r.body FROM (
+			SELECT d.rid AS rid`)
+	default:
+		sb.WriteString(`SELECT p.rid, c.id, r.version, r.last_updated, r.deleted, r.key_id, r.body FROM (
 			SELECT c.rid AS rid, c.id AS id, c.last_updated AS lu`)
 	}
 	sb.WriteString(` FROM `)
 	if driver >= 0 {
 		sb.WriteString(`(`)
 		args = driverSQL(&sb, args, q.Clauses[driver].Any)
-		sb.WriteString(`) d CROSS JOIN current c ON c.rid = d.rid`)
+		sb.WriteString(`) d`)
+		if !tokensOnly {
+			sb.WriteString(` CROSS JOIN current c ON c.rid = d.rid`)
+		}
 	} else {
 		switch {
 		case q.IDs != nil:
@@ -260,8 +277,12 @@ func searchSQL(tenant string, q store.IndexQuery, driver int, count bool) (strin
 			sb.WriteString(`current c INDEXED BY current_type`)
 		}
 	}
-	sb.WriteString(` WHERE c.tenant = ? AND c.type = ? AND c.deleted = 0`)
-	args = append(args, tenant, q.Type)
+	if tokensOnly {
+		sb.WriteString(` WHERE 1`)
+	} else {
+		sb.WriteString(` WHERE c.tenant = ? AND c.type = ? AND c.deleted = 0`)
+		args = append(args, tenant, q.Type)
+	}
 	if q.IDs != nil {
 		sb.WriteString(` AND c.id IN (` + placeholders(len(q.IDs)) + `)`)
 		for _, id := range q.IDs {
@@ -292,7 +313,7 @@ func searchSQL(tenant string, q store.IndexQuery, driver int, count bool) (strin
 		if c.Not {
 			sb.WriteString(`NOT `)
 		}
-		args = existsSQL(&sb, args, c.Any)
+		args = existsSQL(&sb, args, ridCol, c.Any)
 	}
 	if count {
 		return sb.String(), args
@@ -326,7 +347,7 @@ func searchSQL(tenant string, q store.IndexQuery, driver int, count bool) (strin
 	default:
 		// With a driver, its rid: a single token's rows come in that
 		// order from the index, so the page needs no sort.
-		col := "c.rid"
+		col := ridCol
 		if driver >= 0 {
 			col = "d.rid"
 		}
@@ -343,6 +364,7 @@ func searchSQL(tenant string, q store.IndexQuery, driver int, count bool) (strin
 	sb.WriteString(` LIMIT ?) p CROSS JOIN current c ON c.rid = p.rid
 		CROSS JOIN resources r INDEXED BY resources_version
 			ON r.tenant = c.tenant AND r.type = c.type AND r.id = c.id AND r.version = c.version
+		WHERE c.tenant = ? AND c.type = ? AND c.deleted = 0
 		ORDER BY `)
 	switch q.Order {
 	case store.ByLastUpdated:
@@ -356,7 +378,7 @@ func searchSQL(tenant string, q store.IndexQuery, driver int, count bool) (strin
 	default:
 		sb.WriteString(`p.rid`)
 	}
-	args = append(args, n)
+	args = append(args, n, tenant, q.Type)
 	return sb.String(), args
 }
 
@@ -393,17 +415,17 @@ func driverSQL(sb *strings.Builder, args []any, alts [][]store.Token) []any {
 	return args
 }
 
-// existsSQL writes a condition on c.rid having every token of one of the
-// alternatives.
-func existsSQL(sb *strings.Builder, args []any, alts [][]store.Token) []any {
+// existsSQL writes a condition on the rid in ridCol having every token of
+// one of the alternatives.
+func existsSQL(sb *strings.Builder, args []any, ridCol string, alts [][]store.Token) []any {
 	singles, multi := splitAlts(alts)
 	sb.WriteString(`(0`)
 	if len(singles) > 0 {
-		sb.WriteString(` OR EXISTS (SELECT 1 FROM search_tokens WHERE token IN (` + placeholders(len(singles)) + `) AND rid = c.rid)`)
+		sb.WriteString(` OR EXISTS (SELECT 1 FROM search_tokens WHERE token IN (` + placeholders(len(singles)) + `) AND rid = ` + ridCol + `)`)
 		args = appendTokens(args, singles)
 	}
 	for _, alt := range multi {
-		sb.WriteString(` OR (SELECT count(*) FROM search_tokens WHERE token IN (` + placeholders(len(alt)) + `) AND rid = c.rid) = ?`)
+		sb.WriteString(` OR (SELECT count(*) FROM search_tokens WHERE token IN (` + placeholders(len(alt)) + `) AND rid = ` + ridCol + `) = ?`)
 		args = append(appendTokens(args, alt), len(alt))
 	}
 	sb.WriteString(`)`)
