@@ -282,3 +282,18 @@ func newID() string {
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
+
+// RecordOperator appends audit events of an operator's command (ward
+// client create, ...) to the ledger in the data directory's database, in
+// one durable write. The running server's ledger takes them into its
+// tree and next checkpoint like its own.
+func RecordOperator(ctx context.Context, db *sqlite.DB, events []audit.Event) error {
+	return db.Write(ctx, func(tx store.Tx) error {
+		a, ok := tx.(ledger.TxAppender)
+		if !ok {
+			return errors.New("app: the store's transactions cannot carry audit events")
+		}
+		_, err := ledger.AppendTx(a, events)
+		return err
+	})
+}

@@ -14,7 +14,7 @@ const mod = "github.com/wardhealth/ward/"
 // store → crypto; nothing imports api, app or cli but their callers.
 var allowed = map[string][]string{
 	"cmd/ward": {"internal/cli"},
-	"internal/cli": {"internal/app", "internal/audit/ledger", "internal/auth", "internal/config", "internal/crypto/kms/localkms", "internal/synth", "internal/tlsconf",
+	"internal/cli": {"internal/app", "internal/audit", "internal/audit/ledger", "internal/auth", "internal/config", "internal/crypto/kms/localkms", "internal/synth", "internal/tlsconf",
 		// ward bench search drives the store and the search engine directly.
 		"internal/crypto/keyring", "internal/fhir", "internal/fhir/search", "internal/index", "internal/store"},
 	"internal/app":                           {"*"},

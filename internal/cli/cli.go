@@ -11,14 +11,17 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
+	"os/user"
 	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/wardhealth/ward/internal/app"
+	"github.com/wardhealth/ward/internal/audit"
 	"github.com/wardhealth/ward/internal/auth"
 	"github.com/wardhealth/ward/internal/config"
 	"github.com/wardhealth/ward/internal/crypto/kms/localkms"
@@ -305,10 +308,14 @@ func clientCmd(args []string, env Env) error {
 			fs.Usage()
 			return errUsage
 		}
-		return withAuth(c, env, func(ctx context.Context, as *auth.Service) error {
+		return withAuthDB(c, env, func(ctx context.Context, as *auth.Service, record recorder) error {
 			id, secret, err := as.CreateClient(ctx, *tenant, *name, *role)
 			if err != nil {
 				return err
+			}
+			if err := recordOperator(ctx, record, *tenant, "client-create", id, http.StatusCreated); err != nil {
+				// Fail closed: a client nobody can account for must not work.
+				return errors.Join(err, as.DisableClient(ctx, id))
 			}
 			if *asJSON {
 				return json.NewEncoder(env.Stdout).Encode(map[string]string{"client_id": id, "client_secret": secret.Reveal()})
@@ -364,9 +371,12 @@ func clientCmd(args []string, env Env) error {
 			fs.Usage()
 			return errUsage
 		}
-		return withAuth(c, env, func(ctx context.Context, as *auth.Service) error {
+		return withAuthDB(c, env, func(ctx context.Context, as *auth.Service, record recorder) error {
 			if err := as.DisableClient(ctx, fs.Arg(0)); err != nil {
 				return err
+			}
+			if err := recordOperator(ctx, record, "", "client-disable", fs.Arg(0), http.StatusOK); err != nil {
+				return fmt.Errorf("client disabled, but its audit event was not recorded: %w", err)
 			}
 			fmt.Fprintln(env.Stdout, "disabled", fs.Arg(0))
 			return nil
@@ -397,8 +407,38 @@ func withStore(c common, env Env, fn func(ctx context.Context, st auth.Store) er
 	return errors.Join(fn(ctx, db), db.Close())
 }
 
-func withAuth(c common, env Env, fn func(ctx context.Context, as *auth.Service) error) error {
-	return withStore(c, env, func(ctx context.Context, st auth.Store) error {
-		return fn(ctx, auth.NewService(st, auth.Options{}))
-	})
+// recorder appends audit events to the data directory's ledger.
+type recorder func(ctx context.Context, events []audit.Event) error
+
+// withAuthDB opens the data directory's database for a client command,
+// with its auth service and ledger.
+func withAuthDB(c common, env Env, fn func(ctx context.Context, as *auth.Service, record recorder) error) error {
+	cfg, err := c.load(env)
+	if err != nil {
+		return err
+	}
+	if err := cfg.FinishData(); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	db, err := app.OpenDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	record := func(ctx context.Context, events []audit.Event) error { return app.RecordOperator(ctx, db, events) }
+	return errors.Join(fn(ctx, auth.NewService(db, auth.Options{}), record), db.Close())
+}
+
+// recordOperator records a client command in the audit ledger: the actor
+// is the operating-system user running ward, the entry point "cli".
+func recordOperator(ctx context.Context, record recorder, tenant, subtype, clientID string, outcome int) error {
+	actor := "unknown"
+	if u, err := user.Current(); err == nil {
+		actor = u.Username
+	}
+	return record(ctx, []audit.Event{{
+		Time: time.Now().UTC(), Tenant: tenant, ActorID: "os:" + actor, ActorKind: "operator",
+		Action: audit.ActionExecute, Subtype: subtype, EntityType: "Client", EntityID: clientID,
+		Outcome: outcome, EntryPoint: "cli",
+	}})
 }

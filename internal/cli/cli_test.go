@@ -267,7 +267,7 @@ func TestServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec(`DROP TRIGGER audit_leaves_no_update; UPDATE audit_leaves SET data = CAST(replace(CAST(data AS TEXT), 'Patient', 'Practit') AS BLOB) WHERE idx = 1`); err != nil {
+	if _, err := db.Exec(`DROP TRIGGER audit_leaves_no_update; UPDATE audit_leaves SET data = CAST(replace(CAST(data AS TEXT), 'default', 'dEfault') AS BLOB) WHERE idx = 1`); err != nil {
 		t.Fatal(err)
 	}
 	code, vout, _ = run(t, "audit", "verify", "--dev", "--data-dir", data)

@@ -190,3 +190,54 @@ func TestCrashRecovery(t *testing.T) {
 		t.Fatalf("audit verify after restart: %d %q %q", code, vout, verr)
 	}
 }
+
+// TestClientCommandsAudited: creating and disabling a client from the
+// CLI leaves events (entry point cli) in the ledger, which verifies.
+func TestClientCommandsAudited(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	if code, _, errOut := run(t, "init", "--dev", "--data-dir", data); code != 0 {
+		t.Fatalf("init: %s", errOut)
+	}
+	code, out, errOut := run(t, "client", "create", "--name", "audited", "--role", "service", "--json", "--data-dir", data)
+	if code != 0 {
+		t.Fatalf("client create: %s", errOut)
+	}
+	var creds struct {
+		ClientID string `json:"client_id"`
+	}
+	if err := json.Unmarshal([]byte(out), &creds); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := run(t, "client", "disable", "--data-dir", data, creds.ClientID); code != 0 {
+		t.Fatalf("client disable: %s", errOut)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(data, "ward.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT data FROM audit_leaves ORDER BY idx`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var b []byte
+		rows.Scan(&b)
+		_, e, err := ledger.DecodeLeaf(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.EntryPoint != "cli" || e.EntityID != creds.ClientID || !strings.HasPrefix(e.ActorID, "os:") {
+			t.Errorf("event %+v", e)
+		}
+		got = append(got, e.Subtype)
+	}
+	rows.Close()
+	if strings.Join(got, ",") != "client-create,client-disable" {
+		t.Fatalf("ledger holds %q, want client-create then client-disable", got)
+	}
+	if code, vout, verr := run(t, "audit", "verify", "--dev", "--data-dir", data); code != 0 {
+		t.Fatalf("audit verify: %d %q %q", code, vout, verr)
+	}
+}
