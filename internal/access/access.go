@@ -15,6 +15,9 @@ const (
 	Update  Action = "update"
 	Delete  Action = "delete"
 	Search  Action = "search"
+	// VerifyAudit is reading the audit ledger's signed checkpoints and
+	// Merkle proofs: hashes only, never events.
+	VerifyAudit Action = "verify-audit"
 )
 
 // Subject is who is asking.
@@ -49,6 +52,8 @@ func Decide(s Subject, a Action, r Resource) Decision {
 		switch a {
 		case Read, History, Create, Update, Delete, Search:
 			return Decision{Allow: true, Reason: "service role: full FHIR access within its tenant"}
+		case VerifyAudit:
+			return Decision{Allow: true, Reason: "service role: audit checkpoints and proofs (hashes only)"}
 		}
 		return Decision{Reason: "unknown action"}
 	}

@@ -46,6 +46,7 @@ type Deps struct {
 	Auth     Authenticator
 	Audit    audit.Recorder
 	TxAudit  TxRecorder // nil: write events are recorded after the write, like reads
+	Proofs   Proofs
 	Log      *slog.Logger
 	Ready    func(ctx context.Context) error // readiness probe; nil = always ready
 	BaseURL  string                          // public https base, e.g. https://ward.example.org
@@ -85,6 +86,9 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /oauth2/token", s.token)
 
 	m.HandleFunc("GET /fhir/R4/metadata", s.metadata)
+	s.fhir("GET /audit/checkpoint", "audit-checkpoint", s.auditCheckpoint)
+	s.fhir("GET /audit/proof/inclusion", "audit-proof", s.auditInclusion)
+	s.fhir("GET /audit/proof/consistency", "audit-proof", s.auditConsistency)
 	s.fhir("POST /fhir/R4/{$}", "bundle", s.bundle)
 	s.fhir("GET /fhir/R4/_history", "history-system", s.historySystem)
 	s.fhir("POST /fhir/R4/{type}", "create", s.create)

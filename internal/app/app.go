@@ -122,6 +122,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		Auth:     as,
 		Audit:    led,
 		TxAudit:  ledgerTx{led},
+		Proofs:   led,
 		Log:      log,
 		Ready:    db.Ping,
 		BaseURL:  cfg.BaseURL,

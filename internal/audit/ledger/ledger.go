@@ -269,6 +269,14 @@ func (l *Ledger) InclusionProof(ctx context.Context, index, size uint64) ([][]by
 	return InclusionProof(ctx, l.store, index, size)
 }
 
+// LeafHash returns the hash of the leaf at index, for an inclusion proof.
+func (l *Ledger) LeafHash(ctx context.Context, index uint64) ([]byte, error) {
+	if index >= l.Size() {
+		return nil, fmt.Errorf("ledger: leaf %d not yet integrated (have %d)", index, l.Size())
+	}
+	return LeafHashAt(ctx, l.store, index)
+}
+
 // ConsistencyProof returns the RFC 6962 consistency proof between the
 // trees of size1 and size2, where size1 <= size2 <= Size.
 func (l *Ledger) ConsistencyProof(ctx context.Context, size1, size2 uint64) ([][]byte, error) {

@@ -152,3 +152,22 @@ func VerifyInclusion(index, size uint64, leafHash []byte, p [][]byte, root []byt
 func VerifyConsistency(size1, size2 uint64, p [][]byte, root1, root2 []byte) error {
 	return proof.VerifyConsistency(rfc6962.DefaultHasher, size1, size2, p, root1, root2)
 }
+
+// LeafHashAt returns the RFC 6962 hash of the stored leaf at index,
+// recomputed from its data (the stored hash is not trusted).
+func LeafHashAt(ctx context.Context, r Reader, index uint64) ([]byte, error) {
+	var h []byte
+	err := r.ScanLeaves(ctx, index, index+1, func(i uint64, data, _ []byte) error {
+		if i == index {
+			h = HashLeaf(data)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if h == nil {
+		return nil, fmt.Errorf("ledger: no leaf at index %d", index)
+	}
+	return h, nil
+}
