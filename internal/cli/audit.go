@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,7 +14,8 @@ import (
 	"golang.org/x/mod/sumdb/note"
 )
 
-const auditUsage = "Usage: ward audit init-key --out PATH | ward audit verify [--checkpoints FILE] [--data-dir DIR]\n"
+const auditUsage = "Usage: ward audit init-key --out PATH | ward audit verify [--checkpoints FILE] [--data-dir DIR] |\n" +
+	"       ward audit proof (--index N | --from A) [--size M] [--data-dir DIR]\n"
 
 func auditCmd(args []string, env Env) error {
 	sub := ""
@@ -56,6 +58,31 @@ func auditCmd(args []string, env Env) error {
 			return err
 		}
 		return verifyAudit(cfg, *cps, *vkeyFile, env)
+	case "proof":
+		var c common
+		fs := newFlags("audit proof", "ward audit proof (--index N | --from A) [--size M]\n\n"+
+			"Prints, as JSON, the RFC 6962 inclusion proof of event N, or the consistency proof from\n"+
+			"the tree of size A, in the tree of size M (default: the latest stored checkpoint's).", env)
+		c.register(fs, false)
+		index := fs.Int64("index", -1, "event index for an inclusion proof")
+		from := fs.Uint64("from", 0, "earlier tree size for a consistency proof")
+		size := fs.Uint64("size", 0, "tree size the proof is for (default: latest checkpoint)")
+		if err := parse(fs, args, 0); err != nil {
+			return err
+		}
+		if (*index >= 0) == (*from > 0) {
+			fmt.Fprintln(env.Stderr, "give exactly one of --index and --from")
+			fs.Usage()
+			return errUsage
+		}
+		cfg, err := c.load(env)
+		if err != nil {
+			return err
+		}
+		if err := cfg.FinishData(); err != nil {
+			return err
+		}
+		return auditProof(cfg, *index, *from, *size, env)
 	case "--help", "-h":
 		fmt.Fprint(env.Stdout, auditUsage)
 		return errHelp
@@ -111,4 +138,49 @@ func verifyAudit(cfg config.Config, cpsFile, vkeyFile string, env Env) error {
 		fmt.Fprintf(env.Stdout, "problem: %s\n", p)
 	}
 	return errors.New("audit ledger verification failed")
+}
+
+// auditProof prints an inclusion (index >= 0) or consistency (from > 0)
+// proof from the stored ledger.
+func auditProof(cfg config.Config, index int64, from, size uint64, env Env) error {
+	ctx := context.Background()
+	db, err := app.OpenDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if size == 0 {
+		err := db.ScanCheckpoints(ctx, func(s uint64, _ []byte) error { size = s; return nil })
+		if err != nil {
+			return err
+		}
+		if size == 0 {
+			return errors.New("no stored checkpoint yet: pass --size")
+		}
+	}
+	out := map[string]any{"tree_size": size}
+	if index >= 0 {
+		if uint64(index) >= size {
+			return fmt.Errorf("--index %d is not below the tree size %d", index, size)
+		}
+		leaf, err := ledger.LeafHashAt(ctx, db, uint64(index))
+		if err != nil {
+			return err
+		}
+		p, err := ledger.InclusionProof(ctx, db, uint64(index), size)
+		if err != nil {
+			return err
+		}
+		out["index"], out["leaf_hash"], out["proof"] = index, leaf, p
+	} else {
+		if from > size {
+			return fmt.Errorf("--from %d is beyond the tree size %d", from, size)
+		}
+		p, err := ledger.ConsistencyProof(ctx, db, from, size)
+		if err != nil {
+			return err
+		}
+		out["from"], out["proof"] = from, p
+	}
+	return json.NewEncoder(env.Stdout).Encode(out)
 }

@@ -18,7 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wardhealth/ward/internal/app"
 	"github.com/wardhealth/ward/internal/audit/ledger"
+	"github.com/wardhealth/ward/internal/config"
 )
 
 // crashHelperEnv makes the test binary act as `ward serve` on the data
@@ -240,4 +242,42 @@ func TestClientCommandsAudited(t *testing.T) {
 	if code, vout, verr := run(t, "audit", "verify", "--dev", "--data-dir", data); code != 0 {
 		t.Fatalf("audit verify: %d %q %q", code, vout, verr)
 	}
+
+	// ward audit proof: the inclusion proof of the first event in the
+	// two-event tree verifies against the tree's root.
+	code, out, errOut = run(t, "audit", "proof", "--dev", "--data-dir", data, "--index", "0", "--size", "2")
+	if code != 0 {
+		t.Fatalf("audit proof: %s", errOut)
+	}
+	var p struct {
+		LeafHash []byte `json:"leaf_hash"`
+		Proof    [][]byte
+	}
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	db2, err := app.OpenDB(context.Background(), devConfig(t, data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	root, err := ledger.RootHash(context.Background(), db2, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ledger.VerifyInclusion(0, 2, p.LeafHash, p.Proof, root); err != nil {
+		t.Fatalf("CLI inclusion proof does not verify: %v", err)
+	}
+	if code, _, _ := run(t, "audit", "proof", "--dev", "--data-dir", data); code != 2 {
+		t.Errorf("audit proof without --index or --from: exit %d, want 2", code)
+	}
+}
+
+func devConfig(t *testing.T, data string) config.Config {
+	t.Helper()
+	cfg := config.Config{Env: config.Development, DataDir: data}
+	if err := cfg.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
