@@ -152,7 +152,10 @@ func (d *DB) Search(ctx context.Context, tenant string, q store.IndexQuery) ([]s
 	if err != nil {
 		return nil, err
 	}
-	query, args := searchSQL(tenant, q, driver, false)
+	query, args, ok := mergedSQL(tenant, q, driver)
+	if !ok {
+		query, args = searchSQL(tenant, q, driver, false)
+	}
 	rows, err := d.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: search: %w", mapErr(err))
@@ -380,6 +383,64 @@ func searchSQL(tenant string, q store.IndexQuery, driver int, count bool) (strin
 	}
 	args = append(args, n, tenant, q.Type)
 	return sb.String(), args
+}
+
+// maxMerged bounds the token streams mergedSQL merges (SQLite allows 500
+// terms in a compound select).
+const maxMerged = 100
+
+// mergedSQL builds, for a driven query in rid order whose driver is an OR
+// of single tokens (date and number buckets, OR-ed values), a compound
+// select of one rid-ordered stream per token: SQLite merges the streams
+// (MERGE (UNION)) and stops at the page, instead of collecting and
+// sorting every candidate. It must stay a top-level compound (here a
+// materialised CTE) to keep the merge. ok is false when the shape does
+// not apply.
+func mergedSQL(tenant string, q store.IndexQuery, driver int) (string, []any, bool) {
+	if driver < 0 || q.IDs != nil || len(q.Updated) > 0 || q.Order != store.ByRID {
+		return "", nil, false
+	}
+	singles, multi := splitAlts(q.Clauses[driver].Any)
+	if len(multi) > 0 || len(singles) < 2 || len(singles) > maxMerged {
+		return "", nil, false
+	}
+	var sb strings.Builder
+	var args []any
+	sb.WriteString(`WITH p(rid) AS MATERIALIZED (`)
+	for i, tok := range singles {
+		if i > 0 {
+			sb.WriteString(` UNION `)
+		}
+		sb.WriteString(`SELECT t.rid FROM search_tokens t WHERE t.token = ?`)
+		args = append(args, tok[:])
+		if q.After.RID != 0 {
+			sb.WriteString(` AND t.rid > ?`)
+			args = append(args, q.After.RID)
+		}
+		for j, c := range q.Clauses {
+			if j == driver {
+				continue
+			}
+			sb.WriteString(` AND `)
+			if c.Not {
+				sb.WriteString(`NOT `)
+			}
+			args = existsSQL(&sb, args, "t.rid", c.Any)
+		}
+	}
+	n := q.Limit
+	if n <= 0 || n > store.MaxSearchCount {
+		n = store.MaxSearchCount
+	}
+	sb.WriteString(` ORDER BY 1 LIMIT ?)
+		SELECT p.rid, c.id, r.version, r.last_updated, r.deleted, r.key_id, r.body
+		FROM p CROSS JOIN current c ON c.rid = p.rid
+		CROSS JOIN resources r INDEXED BY resources_version
+			ON r.tenant = c.tenant AND r.type = c.type AND r.id = c.id AND r.version = c.version
+		WHERE c.tenant = ? AND c.type = ? AND c.deleted = 0
+		ORDER BY p.rid`)
+	args = append(args, n, tenant, q.Type)
+	return sb.String(), args, true
 }
 
 // driverSQL writes a query of the rids having every token of one of the
