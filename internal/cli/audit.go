@@ -1,21 +1,27 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/wardhealth/ward/internal/app"
+	"github.com/wardhealth/ward/internal/audit/auditfhir"
 	"github.com/wardhealth/ward/internal/audit/ledger"
 	"github.com/wardhealth/ward/internal/config"
+	"github.com/wardhealth/ward/internal/fhir"
 	"golang.org/x/mod/sumdb/note"
 )
 
 const auditUsage = "Usage: ward audit init-key --out PATH | ward audit verify [--checkpoints FILE] [--data-dir DIR] |\n" +
-	"       ward audit proof (--index N | --from A) [--size M] [--data-dir DIR]\n"
+	"       ward audit proof (--index N | --from A) [--size M] [--data-dir DIR] |\n" +
+	"       ward audit export --fhir [--from TIME] [--to TIME] [--data-dir DIR]\n"
 
 func auditCmd(args []string, env Env) error {
 	sub := ""
@@ -83,6 +89,45 @@ func auditCmd(args []string, env Env) error {
 			return err
 		}
 		return auditProof(cfg, *index, *from, *size, env)
+	case "export":
+		var c common
+		fs := newFlags("audit export", "ward audit export --fhir [--from TIME] [--to TIME]\n\n"+
+			"Writes the recorded events as FHIR R4 AuditEvent resources, one JSON per line (NDJSON),\n"+
+			"for events recorded at or after --from and before --to (RFC 3339).", env)
+		c.register(fs, false)
+		asFHIR := fs.Bool("fhir", false, "FHIR R4 AuditEvent resources (the only format so far; required)")
+		from := fs.String("from", "", "first time included (RFC 3339)")
+		to := fs.String("to", "", "first time excluded (RFC 3339)")
+		if err := parse(fs, args, 0); err != nil {
+			return err
+		}
+		var lo, hi time.Time
+		var err error
+		if *from != "" {
+			if lo, err = time.Parse(time.RFC3339, *from); err != nil {
+				fmt.Fprintln(env.Stderr, "--from must be an RFC 3339 time such as 2026-11-23T00:00:00Z")
+				return errUsage
+			}
+		}
+		if *to != "" {
+			if hi, err = time.Parse(time.RFC3339, *to); err != nil {
+				fmt.Fprintln(env.Stderr, "--to must be an RFC 3339 time such as 2026-11-24T00:00:00Z")
+				return errUsage
+			}
+		}
+		if !*asFHIR {
+			fmt.Fprintln(env.Stderr, "--fhir is required")
+			fs.Usage()
+			return errUsage
+		}
+		cfg, err := c.load(env)
+		if err != nil {
+			return err
+		}
+		if err := cfg.FinishData(); err != nil {
+			return err
+		}
+		return exportAudit(cfg, lo, hi, env)
 	case "--help", "-h":
 		fmt.Fprint(env.Stdout, auditUsage)
 		return errHelp
@@ -183,4 +228,41 @@ func auditProof(cfg config.Config, index int64, from, size uint64, env Env) erro
 		out["from"], out["proof"] = from, p
 	}
 	return json.NewEncoder(env.Stdout).Encode(out)
+}
+
+// exportAudit writes the stored events in [lo, hi) (zero: open) as FHIR
+// AuditEvent NDJSON.
+func exportAudit(cfg config.Config, lo, hi time.Time, env Env) error {
+	ctx := context.Background()
+	db, err := app.OpenDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	w := bufio.NewWriter(env.Stdout)
+	n := 0
+	err = db.ScanLeaves(ctx, 0, math.MaxUint64, func(index uint64, data, _ []byte) error {
+		_, e, err := ledger.DecodeLeaf(data)
+		if err != nil {
+			return fmt.Errorf("event %d: %w", index, err)
+		}
+		if (!lo.IsZero() && e.Time.Before(lo)) || (!hi.IsZero() && !e.Time.Before(hi)) {
+			return nil
+		}
+		b, err := auditfhir.AuditEvent(index, e, fhir.IsResourceType)
+		if err != nil {
+			return err
+		}
+		n++
+		w.Write(b)
+		return w.WriteByte('\n')
+	})
+	if err != nil {
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "exported %d AuditEvent resources\n", n)
+	return nil
 }

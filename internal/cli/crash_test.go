@@ -21,6 +21,7 @@ import (
 	"github.com/wardhealth/ward/internal/app"
 	"github.com/wardhealth/ward/internal/audit/ledger"
 	"github.com/wardhealth/ward/internal/config"
+	"github.com/wardhealth/ward/internal/fhir"
 )
 
 // crashHelperEnv makes the test binary act as `ward serve` on the data
@@ -270,6 +271,32 @@ func TestClientCommandsAudited(t *testing.T) {
 	}
 	if code, _, _ := run(t, "audit", "proof", "--dev", "--data-dir", data); code != 2 {
 		t.Errorf("audit proof without --index or --from: exit %d, want 2", code)
+	}
+
+	// ward audit export --fhir: one valid R4 AuditEvent per event.
+	code, out, errOut = run(t, "audit", "export", "--fhir", "--dev", "--data-dir", data)
+	if code != 0 {
+		t.Fatalf("audit export: %s", errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("exported %d lines, want 2", len(lines))
+	}
+	for _, l := range lines {
+		r, err := fhir.Parse([]byte(l))
+		if err != nil || r.Type() != "AuditEvent" {
+			t.Fatalf("not a valid AuditEvent (%v): %s", err, l)
+		}
+		if !strings.Contains(l, creds.ClientID) {
+			t.Errorf("export lacks the client id: %s", l)
+		}
+	}
+	code, out, _ = run(t, "audit", "export", "--fhir", "--dev", "--data-dir", data, "--from", time.Now().Add(time.Hour).Format(time.RFC3339))
+	if code != 0 || strings.TrimSpace(out) != "" {
+		t.Errorf("export from the future: exit %d, %q", code, out)
+	}
+	if code, _, _ := run(t, "audit", "export", "--fhir", "--dev", "--data-dir", data, "--from", "yesterday"); code != 2 {
+		t.Errorf("export --from yesterday: exit %d, want 2", code)
 	}
 }
 
