@@ -18,6 +18,8 @@ const (
 	// VerifyAudit is reading the audit ledger's signed checkpoints and
 	// Merkle proofs: hashes only, never events.
 	VerifyAudit Action = "verify-audit"
+	// ReadAudit is reading the tenant's audit events (ids, never content).
+	ReadAudit Action = "read-audit"
 )
 
 // Subject is who is asking.
@@ -55,7 +57,13 @@ func Decide(s Subject, a Action, r Resource) Decision {
 		case VerifyAudit:
 			return Decision{Allow: true, Reason: "service role: audit checkpoints and proofs (hashes only)"}
 		}
-		return Decision{Reason: "unknown action"}
+		return Decision{Reason: "service role: the audit trail needs the auditor role"}
+	case "auditor":
+		switch a {
+		case ReadAudit, VerifyAudit:
+			return Decision{Allow: true, Reason: "auditor role: the tenant's audit trail"}
+		}
+		return Decision{Reason: "auditor role: no access to clinical content"}
 	}
 	return Decision{Reason: "role has no FHIR privileges"}
 }

@@ -4,6 +4,7 @@ import "testing"
 
 func TestDecide(t *testing.T) {
 	svc := Subject{ID: "c-1", Role: "service", Tenant: "t1"}
+	aud := Subject{ID: "c-3", Role: "auditor", Tenant: "t1"}
 	cases := []struct {
 		name  string
 		s     Subject
@@ -20,6 +21,13 @@ func TestDecide(t *testing.T) {
 		{"unknown role denied", Subject{ID: "c-2", Role: "guest", Tenant: "t1"}, Read, Resource{Tenant: "t1"}, false},
 		{"no id denied", Subject{Role: "service", Tenant: "t1"}, Read, Resource{Tenant: "t1"}, false},
 		{"no tenant denied", Subject{ID: "c-1", Role: "service"}, Read, Resource{}, false},
+		{"service verifies the ledger", svc, VerifyAudit, Resource{Tenant: "t1"}, true},
+		{"service cannot read the audit trail", svc, ReadAudit, Resource{Tenant: "t1"}, false},
+		{"auditor reads the audit trail", aud, ReadAudit, Resource{Tenant: "t1"}, true},
+		{"auditor verifies the ledger", aud, VerifyAudit, Resource{Tenant: "t1"}, true},
+		{"auditor cannot read clinical data", aud, Read, Resource{Tenant: "t1", Type: "Observation"}, false},
+		{"auditor cannot search clinical data", aud, Search, Resource{Tenant: "t1", Type: "Patient"}, false},
+		{"auditor of another tenant denied", aud, ReadAudit, Resource{Tenant: "t2"}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/wardhealth/ward/internal/api/apitest"
 	"github.com/wardhealth/ward/internal/audit/ledger"
+	"github.com/wardhealth/ward/internal/fhir"
 )
 
 // checkpointOf fetches GET /audit/checkpoint and parses its note body.
@@ -90,4 +91,83 @@ func TestAuditProofs(t *testing.T) {
 		h.Run(t, apitest.Scenario{Name: bad, Method: "GET", Path: bad, Status: 400, AnyEvents: true})
 	}
 	h.Run(t, apitest.Scenario{Method: "GET", Path: "/audit/checkpoint", NoToken: true, Status: 401, AnyEvents: true})
+}
+
+// TestAuditEventsEndpoint: the auditor role reads its tenant's trail,
+// filtered and paged, as JSON or R4 AuditEvents; reading is audited; the
+// auditor sees no clinical data and the service role no trail.
+func TestAuditEventsEndpoint(t *testing.T) {
+	h := apitest.New(t)
+	r := h.Run(t, apitest.Scenario{Method: "POST", Path: "/fhir/R4/Patient", Body: patient, Status: 201, AnyEvents: true})
+	pid := r.JSON(t)["id"].(string)
+	h.Run(t, apitest.Scenario{Method: "GET", Path: "/fhir/R4/Patient/" + pid, Status: 200, AnyEvents: true})
+	otherID, otherSecret := h.CreateClient("other", "service")
+	h.Do("POST", "/fhir/R4/Patient", strings.NewReader(patient), map[string]string{"Authorization": "Bearer " + h.IssueToken(otherID, otherSecret)})
+
+	audID, audSecret := h.CreateClient("default", "auditor")
+	aud := h.IssueToken(audID, audSecret)
+	r = h.Run(t, apitest.Scenario{Method: "GET", Path: "/audit/events?entity=Patient/" + pid, Token: aud, Status: 200,
+		Events: []apitest.Event{{Action: "R", Subtype: "audit-read", Outcome: 200}}})
+	var page struct {
+		Events []struct {
+			Index      uint64 `json:"index"`
+			Action     string `json:"action"`
+			Subtype    string `json:"subtype"`
+			Tenant     string `json:"tenant"`
+			EntityID   string `json:"entity_id"`
+			EntityType string `json:"entity_type"`
+		}
+		Next string
+	}
+	if err := json.Unmarshal(r.Body, &page); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range page.Events {
+		if e.Tenant != "default" || e.EntityID != pid {
+			t.Errorf("event of another tenant or entity: %+v", e)
+		}
+		got = append(got, e.Action+" "+e.Subtype)
+	}
+	if strings.Join(got, ",") != "C create,R read" {
+		t.Fatalf("events for the patient: %q, want the create and the read", got)
+	}
+	if bytes.Contains(r.Body, []byte("Testfamily")) {
+		t.Fatal("the trail carries PHI")
+	}
+
+	// Paging: one event per page, following next.
+	r = h.Run(t, apitest.Scenario{Method: "GET", Path: "/audit/events?entity=Patient/" + pid + "&_count=1", Token: aud, Status: 200, AnyEvents: true})
+	page.Next = ""
+	json.Unmarshal(r.Body, &page)
+	if len(page.Events) != 1 || page.Next == "" {
+		t.Fatalf("first page: %d events, next %q", len(page.Events), page.Next)
+	}
+	next := page.Next[strings.Index(page.Next, "/audit/"):]
+	page.Next = ""
+	r = h.Run(t, apitest.Scenario{Method: "GET", Path: next, Token: aud, Status: 200, AnyEvents: true})
+	json.Unmarshal(r.Body, &page)
+	if len(page.Events) != 1 || page.Events[0].Action != "R" || page.Next != "" {
+		t.Fatalf("second page: %+v", page)
+	}
+
+	// As R4 AuditEvent resources, each valid.
+	r = h.Run(t, apitest.Scenario{Method: "GET", Path: "/audit/events?entity=Patient/" + pid + "&_format=fhir", Token: aud, Status: 200, AnyEvents: true})
+	var b struct {
+		Type  string
+		Entry []struct{ Resource json.RawMessage }
+	}
+	if err := json.Unmarshal(r.Body, &b); err != nil || b.Type != "searchset" || len(b.Entry) != 2 {
+		t.Fatalf("FHIR page: %v %s", err, r.Body)
+	}
+	for _, e := range b.Entry {
+		if res, err := fhir.Parse(e.Resource); err != nil || res.Type() != "AuditEvent" {
+			t.Fatalf("not a valid AuditEvent (%v): %s", err, e.Resource)
+		}
+	}
+
+	h.Run(t, apitest.Scenario{Method: "GET", Path: "/audit/events?outcome=abc", Token: aud, Status: 400, AnyEvents: true})
+	h.Run(t, apitest.Scenario{Method: "GET", Path: "/audit/events", Status: 403, AnyEvents: true}) // service role
+	h.Run(t, apitest.Scenario{Method: "GET", Path: "/fhir/R4/Patient/" + pid, Token: aud, Status: 403,
+		Excludes: []string{"Testfamily"}, AnyEvents: true})
 }

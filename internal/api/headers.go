@@ -43,7 +43,7 @@ func requestIsJSON(r *http.Request) bool {
 // acceptsJSON checks _format and Accept; absent means JSON.
 func acceptsJSON(r *http.Request) bool {
 	if f := r.URL.Query().Get("_format"); f != "" {
-		return f == "json" || jsonMedia(f)
+		return f == "json" || f == "fhir" || jsonMedia(f) // "fhir": /audit/events as AuditEvent resources
 	}
 	acc := r.Header.Get("Accept")
 	if acc == "" {

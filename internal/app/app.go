@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -123,6 +124,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		Audit:    led,
 		TxAudit:  ledgerTx{led},
 		Proofs:   led,
+		Trail:    auditTrail{db},
 		Log:      log,
 		Ready:    db.Ping,
 		BaseURL:  cfg.BaseURL,
@@ -152,6 +154,19 @@ func (t ledgerTx) RecordTx(tx store.Tx, events []audit.Event) error {
 }
 
 func (t ledgerTx) Committed() { t.l.Notify() }
+
+// auditTrail reads the ledger's stored events for GET /audit/events.
+type auditTrail struct{ db *sqlite.DB }
+
+func (t auditTrail) Events(ctx context.Context, from uint64, fn func(uint64, audit.Event) error) error {
+	return t.db.ScanLeaves(ctx, from, math.MaxUint64, func(index uint64, data, _ []byte) error {
+		_, e, err := ledger.DecodeLeaf(data)
+		if err != nil {
+			return fmt.Errorf("audit event %d: %w", index, err)
+		}
+		return fn(index, e)
+	})
+}
 
 // CreateAuditKey makes a checkpoint signing key file (0600) for the log
 // named after the base URL's host, and its verifier key beside it

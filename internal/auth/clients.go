@@ -22,10 +22,13 @@ import (
 const (
 	// RoleService is full FHIR access within the client's tenant, for integrations.
 	RoleService = "service"
+	// RoleAuditor reads the audit trail of the client's tenant (a SIEM or
+	// compliance tool) and nothing else: no clinical content.
+	RoleAuditor = "auditor"
 )
 
 // Roles lists every role ward knows, for validation and help text.
-func Roles() []string { return []string{RoleService} }
+func Roles() []string { return []string{RoleService, RoleAuditor} }
 
 // ErrInvalidCredentials means a client id/secret or bearer token did not
 // verify. Callers must not say which part was wrong.

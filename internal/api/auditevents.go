@@ -1,0 +1,145 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wardhealth/ward/internal/access"
+	"github.com/wardhealth/ward/internal/audit"
+	"github.com/wardhealth/ward/internal/audit/auditfhir"
+	"github.com/wardhealth/ward/internal/fhir"
+)
+
+// AuditTrail reads recorded audit events; the app adapts the ledger.
+type AuditTrail interface {
+	// Events calls fn for every recorded event with index >= from, in
+	// index order; an error from fn stops the scan and is returned.
+	Events(ctx context.Context, from uint64, fn func(index uint64, e audit.Event) error) error
+}
+
+// Page limits of GET /audit/events.
+const (
+	defaultAuditCount = 100
+	maxAuditCount     = 1000
+)
+
+var errPageFull = errors.New("page full")
+
+// auditEvents is GET /audit/events: the tenant's audit events, oldest
+// first, filtered by user (actor id), action, subtype, entity (Type or
+// Type/id), outcome (HTTP status) and time range [from, to); paged with
+// _count and _cursor (an event index). _format=fhir returns a searchset
+// Bundle of R4 AuditEvent resources. Reading the trail is itself audited.
+func (s *Server) auditEvents(c *call) (*reply, error) {
+	if err := c.params("user", "action", "subtype", "entity", "outcome", "from", "to", "_count", "_cursor"); err != nil {
+		return nil, err
+	}
+	if err := c.authorize(access.ReadAudit, ""); err != nil {
+		return nil, err
+	}
+	c.event(audit.ActionRead, c.subtype, "", "", 0)
+	q := c.r.URL.Query()
+	count := defaultAuditCount
+	if v := q.Get("_count"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxAuditCount {
+			return nil, bad("_count must be between 1 and "+strconv.Itoa(maxAuditCount), "_count")
+		}
+		count = n
+	}
+	var start uint64
+	if v := q.Get("_cursor"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return nil, bad("invalid _cursor", "_cursor")
+		}
+		start = n
+	}
+	var lo, hi time.Time
+	for name, dst := range map[string]*time.Time{"from": &lo, "to": &hi} {
+		if v := q.Get(name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return nil, bad(name+" must be an RFC 3339 time such as 2026-11-23T00:00:00Z", name)
+			}
+			*dst = t
+		}
+	}
+	outcome := 0
+	if v := q.Get("outcome"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 100 || n > 599 {
+			return nil, bad("outcome must be an HTTP status code", "outcome")
+		}
+		outcome = n
+	}
+	entType, entID, _ := strings.Cut(q.Get("entity"), "/")
+	match := func(e audit.Event) bool {
+		return e.Tenant == c.p.Tenant &&
+			(q.Get("user") == "" || e.ActorID == q.Get("user")) &&
+			(q.Get("action") == "" || e.Action == q.Get("action")) &&
+			(q.Get("subtype") == "" || e.Subtype == q.Get("subtype")) &&
+			(entType == "" || e.EntityType == entType) &&
+			(entID == "" || e.EntityID == entID) &&
+			(outcome == 0 || e.Outcome == outcome) &&
+			(lo.IsZero() || !e.Time.Before(lo)) &&
+			(hi.IsZero() || e.Time.Before(hi))
+	}
+	type indexed struct {
+		Index uint64 `json:"index"`
+		audit.Event
+	}
+	var page []indexed
+	next := uint64(0)
+	err := s.d.Trail.Events(c.r.Context(), start, func(index uint64, e audit.Event) error {
+		if !match(e) {
+			return nil
+		}
+		if len(page) == count {
+			next = index
+			return errPageFull
+		}
+		page = append(page, indexed{index, e})
+		return nil
+	})
+	if err != nil && !errors.Is(err, errPageFull) {
+		return nil, err
+	}
+	var nextURL string
+	if next > 0 {
+		nq := q
+		nq.Set("_cursor", strconv.FormatUint(next, 10))
+		nextURL = s.d.BaseURL + c.r.URL.Path + "?" + nq.Encode()
+	}
+	if q.Get("_format") == "fhir" {
+		b := searchBundle{ResourceType: "Bundle", Type: "searchset", Timestamp: instant(s.d.Now())}
+		if nextURL != "" {
+			b.Link = append(b.Link, bundleLink{Relation: "next", URL: nextURL})
+		}
+		for _, ie := range page {
+			ae, err := auditfhir.AuditEvent(ie.Index, ie.Event, fhir.IsResourceType)
+			if err != nil {
+				return nil, err
+			}
+			b.Entry = append(b.Entry, searchEntry{Resource: ae, Search: &entrySearch{Mode: "match"}})
+		}
+		body, err := json.Marshal(b)
+		if err != nil {
+			return nil, err
+		}
+		return &reply{status: http.StatusOK, header: http.Header{}, body: body}, nil
+	}
+	out := map[string]any{"events": page}
+	if page == nil {
+		out["events"] = []indexed{}
+	}
+	if nextURL != "" {
+		out["next"] = nextURL
+	}
+	return jsonReply(out)
+}
