@@ -13,8 +13,9 @@ import (
 // Proofs gives the audit ledger's signed checkpoints and RFC 6962
 // proofs; *ledger.Ledger.
 type Proofs interface {
-	Latest() []byte // the latest signed checkpoint note, nil before the first
-	Size() uint64   // leaves integrated into the tree
+	Latest() []byte     // the latest signed checkpoint note, nil before the first
+	LatestSize() uint64 // its tree size, 0 before the first
+	Size() uint64       // leaves integrated into the tree
 	LeafHash(ctx context.Context, index uint64) ([]byte, error)
 	InclusionProof(ctx context.Context, index, size uint64) ([][]byte, error)
 	ConsistencyProof(ctx context.Context, size1, size2 uint64) ([][]byte, error)
@@ -100,8 +101,8 @@ func (s *Server) auditConsistency(c *call) (*reply, error) {
 // absent, the size of the latest checkpoint.
 func (s *Server) proofSize(c *call, name string) (uint64, error) {
 	if c.r.URL.Query().Get(name) == "" {
-		size, err := checkpointSize(s.d.Proofs.Latest())
-		if err != nil {
+		size := s.d.Proofs.LatestSize()
+		if size == 0 {
 			return 0, &badRequest{status: http.StatusNotFound, code: "not-found", msg: "the audit ledger has no checkpoint yet"}
 		}
 		return size, nil
@@ -114,21 +115,6 @@ func (s *Server) proofSize(c *call, name string) (uint64, error) {
 		return 0, bad(name+" must be a tree size between 1 and "+strconv.FormatUint(s.d.Proofs.Size(), 10), name)
 	}
 	return size, nil
-}
-
-// checkpointSize is the tree size on a signed checkpoint's second line.
-func checkpointSize(note []byte) (uint64, error) {
-	var lines [3]string
-	n, start := 0, 0
-	for i, b := range note {
-		if b == '\n' && n < 3 {
-			lines[n], start, n = string(note[start:i]), i+1, n+1
-		}
-	}
-	if n < 3 {
-		return 0, strconv.ErrSyntax
-	}
-	return strconv.ParseUint(lines[1], 10, 64)
 }
 
 func uintParam(c *call, name string) (uint64, error) {

@@ -166,7 +166,9 @@ func TestAuditEventsEndpoint(t *testing.T) {
 		}
 	}
 
-	h.Run(t, apitest.Scenario{Method: "GET", Path: "/audit/events?outcome=abc", Token: aud, Status: 400, AnyEvents: true})
+	for _, bad := range []string{"outcome=abc", "outcome=42", "from=yesterday", "to=2026-13-01", "_count=0", "_count=1001", "_cursor=-1", "bogus=1"} {
+		h.Run(t, apitest.Scenario{Name: bad, Method: "GET", Path: "/audit/events?" + bad, Token: aud, Status: 400, AnyEvents: true})
+	}
 	h.Run(t, apitest.Scenario{Method: "GET", Path: "/audit/events", Status: 403, AnyEvents: true}) // service role
 	h.Run(t, apitest.Scenario{Method: "GET", Path: "/fhir/R4/Patient/" + pid, Token: aud, Status: 403,
 		Excludes: []string{"Testfamily"}, AnyEvents: true})

@@ -56,11 +56,8 @@ func auditCmd(args []string, env Env) error {
 		if err := parse(fs, args, 0); err != nil {
 			return err
 		}
-		cfg, err := c.load(env)
+		cfg, err := c.loadData(env)
 		if err != nil {
-			return err
-		}
-		if err := cfg.FinishData(); err != nil {
 			return err
 		}
 		return verifyAudit(cfg, *cps, *vkeyFile, env)
@@ -81,11 +78,8 @@ func auditCmd(args []string, env Env) error {
 			fs.Usage()
 			return errUsage
 		}
-		cfg, err := c.load(env)
+		cfg, err := c.loadData(env)
 		if err != nil {
-			return err
-		}
-		if err := cfg.FinishData(); err != nil {
 			return err
 		}
 		return auditProof(cfg, *index, *from, *size, env)
@@ -120,11 +114,8 @@ func auditCmd(args []string, env Env) error {
 			fs.Usage()
 			return errUsage
 		}
-		cfg, err := c.load(env)
+		cfg, err := c.loadData(env)
 		if err != nil {
-			return err
-		}
-		if err := cfg.FinishData(); err != nil {
 			return err
 		}
 		return exportAudit(cfg, lo, hi, env)

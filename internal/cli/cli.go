@@ -149,6 +149,15 @@ func (c *common) load(env Env) (config.Config, error) {
 	return cfg, nil
 }
 
+// loadData is load for a command that works on the data directory.
+func (c *common) loadData(env Env) (config.Config, error) {
+	cfg, err := c.load(env)
+	if err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.FinishData()
+}
+
 func newFlags(name, synopsis string, env Env) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
@@ -331,7 +340,7 @@ func clientCmd(args []string, env Env) error {
 		if err := parse(fs, args, 0); err != nil {
 			return err
 		}
-		return withStore(c, env, func(ctx context.Context, st auth.Store) error {
+		return withStore(c, env, func(ctx context.Context, st auth.Store, _ recorder) error {
 			cs, err := st.Clients(ctx, *tenant)
 			if err != nil {
 				return err
@@ -389,35 +398,14 @@ func clientCmd(args []string, env Env) error {
 	return errUsage
 }
 
-// withStore opens only the database: client management needs no keys
-// and works while the server runs.
-func withStore(c common, env Env, fn func(ctx context.Context, st auth.Store) error) error {
-	cfg, err := c.load(env)
-	if err != nil {
-		return err
-	}
-	if err := cfg.FinishData(); err != nil {
-		return err
-	}
-	ctx := context.Background()
-	db, err := app.OpenDB(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	return errors.Join(fn(ctx, db), db.Close())
-}
-
 // recorder appends audit events to the data directory's ledger.
 type recorder func(ctx context.Context, events []audit.Event) error
 
-// withAuthDB opens the data directory's database for a client command,
-// with its auth service and ledger.
-func withAuthDB(c common, env Env, fn func(ctx context.Context, as *auth.Service, record recorder) error) error {
-	cfg, err := c.load(env)
+// withStore opens only the database: client management needs no keys
+// and works while the server runs. record appends to its audit ledger.
+func withStore(c common, env Env, fn func(ctx context.Context, st auth.Store, record recorder) error) error {
+	cfg, err := c.loadData(env)
 	if err != nil {
-		return err
-	}
-	if err := cfg.FinishData(); err != nil {
 		return err
 	}
 	ctx := context.Background()
@@ -426,7 +414,14 @@ func withAuthDB(c common, env Env, fn func(ctx context.Context, as *auth.Service
 		return err
 	}
 	record := func(ctx context.Context, events []audit.Event) error { return app.RecordOperator(ctx, db, events) }
-	return errors.Join(fn(ctx, auth.NewService(db, auth.Options{}), record), db.Close())
+	return errors.Join(fn(ctx, db, record), db.Close())
+}
+
+// withAuthDB is withStore with the auth service, for client commands.
+func withAuthDB(c common, env Env, fn func(ctx context.Context, as *auth.Service, record recorder) error) error {
+	return withStore(c, env, func(ctx context.Context, st auth.Store, record recorder) error {
+		return fn(ctx, auth.NewService(st, auth.Options{}), record)
+	})
 }
 
 // recordOperator records a client command in the audit ledger: the actor

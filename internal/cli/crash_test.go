@@ -37,25 +37,36 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestCrashRecovery kills the server with SIGKILL in the middle of a write
-// load, then checks that the audit ledger verifies and that every write
-// the server acknowledged is stored with its create event.
-func TestCrashRecovery(t *testing.T) {
+// clientCreds is what `ward client create --json` prints.
+type clientCreds struct {
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+}
+
+// initWithClient prepares a development data directory and creates a
+// service client in it with the CLI.
+func initWithClient(t *testing.T, name string) (string, clientCreds) {
+	t.Helper()
 	data := filepath.Join(t.TempDir(), "data")
 	if code, _, errOut := run(t, "init", "--dev", "--data-dir", data); code != 0 {
 		t.Fatalf("init: %s", errOut)
 	}
-	code, out, errOut := run(t, "client", "create", "--name", "crash", "--role", "service", "--json", "--data-dir", data)
+	code, out, errOut := run(t, "client", "create", "--name", name, "--role", "service", "--json", "--data-dir", data)
 	if code != 0 {
 		t.Fatalf("client create: %s", errOut)
 	}
-	var creds struct {
-		ClientID     string `json:"client_id"`
-		ClientSecret string `json:"client_secret"`
-	}
+	var creds clientCreds
 	if err := json.Unmarshal([]byte(out), &creds); err != nil {
 		t.Fatal(err)
 	}
+	return data, creds
+}
+
+// TestCrashRecovery kills the server with SIGKILL in the middle of a write
+// load, then checks that the audit ledger verifies and that every write
+// the server acknowledged is stored with its create event.
+func TestCrashRecovery(t *testing.T) {
+	data, creds := initWithClient(t, "crash")
 
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), crashHelperEnv+"="+data)
@@ -197,20 +208,7 @@ func TestCrashRecovery(t *testing.T) {
 // TestClientCommandsAudited: creating and disabling a client from the
 // CLI leaves events (entry point cli) in the ledger, which verifies.
 func TestClientCommandsAudited(t *testing.T) {
-	data := filepath.Join(t.TempDir(), "data")
-	if code, _, errOut := run(t, "init", "--dev", "--data-dir", data); code != 0 {
-		t.Fatalf("init: %s", errOut)
-	}
-	code, out, errOut := run(t, "client", "create", "--name", "audited", "--role", "service", "--json", "--data-dir", data)
-	if code != 0 {
-		t.Fatalf("client create: %s", errOut)
-	}
-	var creds struct {
-		ClientID string `json:"client_id"`
-	}
-	if err := json.Unmarshal([]byte(out), &creds); err != nil {
-		t.Fatal(err)
-	}
+	data, creds := initWithClient(t, "audited")
 	if code, _, errOut := run(t, "client", "disable", "--data-dir", data, creds.ClientID); code != 0 {
 		t.Fatalf("client disable: %s", errOut)
 	}
@@ -246,7 +244,7 @@ func TestClientCommandsAudited(t *testing.T) {
 
 	// ward audit proof: the inclusion proof of the first event in the
 	// two-event tree verifies against the tree's root.
-	code, out, errOut = run(t, "audit", "proof", "--dev", "--data-dir", data, "--index", "0", "--size", "2")
+	code, out, errOut := run(t, "audit", "proof", "--dev", "--data-dir", data, "--index", "0", "--size", "2")
 	if code != 0 {
 		t.Fatalf("audit proof: %s", errOut)
 	}

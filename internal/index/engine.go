@@ -551,7 +551,7 @@ func sortString(v search.Value) string {
 	case search.Date:
 		return fmt.Sprintf("%020d", v.Low.Unix()-minUnix)
 	case search.Number, search.Quantity:
-		return orderedFloat(v.NumLow, v.NumHigh)
+		return orderedFloat(v.NumLow)
 	}
 	return ""
 }
@@ -572,11 +572,11 @@ func intersect(a, b []string) []string {
 	return out
 }
 
-// orderedFloat maps [lo, hi) to a string that sorts like lo (the low end
-// of a value's precision range), by the IEEE 754 bits with the sign
+// orderedFloat maps x (the low end of a value's precision range) to a
+// string that sorts like it, by the IEEE 754 bits with the sign
 // flipped so that negative numbers sort first.
-func orderedFloat(lo, _ float64) string {
-	b := math.Float64bits(lo)
+func orderedFloat(x float64) string {
+	b := math.Float64bits(x)
 	if b>>63 == 1 {
 		b = ^b
 	} else {

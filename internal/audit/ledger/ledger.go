@@ -245,6 +245,20 @@ func (l *Ledger) Latest() []byte {
 	return nil
 }
 
+// LatestSize is the tree size of the latest signed checkpoint, 0 before
+// the first.
+func (l *Ledger) LatestSize() uint64 {
+	note := l.Latest()
+	if note == nil {
+		return 0
+	}
+	c, err := OpenCheckpoint(note, l.verifier)
+	if err != nil {
+		return 0 // our own signature: cannot fail short of memory corruption
+	}
+	return c.Size
+}
+
 // Size is the number of leaves the integrator has checked and added to
 // the tree; proofs are available up to it.
 func (l *Ledger) Size() uint64 { return l.size.Load() }

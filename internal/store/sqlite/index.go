@@ -47,8 +47,10 @@ func (t *writeTx) index(ctx context.Context, tenant string, row store.Row) error
 			return mapErr(err)
 		}
 	}
-	if _, err := t.tx.StmtContext(ctx, t.stmts.setTokens).ExecContext(ctx, rid, packed); err != nil {
-		return mapErr(err)
+	if !bytes.Equal(oldPacked, packed) { // an update that changes no search value keeps its list
+		if _, err := t.tx.StmtContext(ctx, t.stmts.setTokens).ExecContext(ctx, rid, packed); err != nil {
+			return mapErr(err)
+		}
 	}
 	oldTokens, err := unpackTokens(oldPacked)
 	if err != nil {
@@ -254,11 +256,9 @@ func searchSQL(tenant string, q store.IndexQuery, driver int, count bool) (strin
 	case count:
 		sb.WriteString(`SELECT count(*)`)
 	case tokensOnly:
-		sb.WriteString(`SELECT p.rid, c.id, r.version, r.last_updated, r.deleted, r.key_id, r.body FROM (
-			SELECT d.rid AS rid`)
+		sb.WriteString(pageRowsSQL + ` FROM (SELECT d.rid AS rid`)
 	default:
-		sb.WriteString(`SELECT p.rid, c.id, r.version, r.last_updated, r.deleted, r.key_id, r.body FROM (
-			SELECT c.rid AS rid, c.id AS id, c.last_updated AS lu`)
+		sb.WriteString(pageRowsSQL + ` FROM (SELECT c.rid AS rid, c.id AS id, c.last_updated AS lu`)
 	}
 	sb.WriteString(` FROM `)
 	if driver >= 0 {
@@ -308,16 +308,7 @@ func searchSQL(tenant string, q store.IndexQuery, driver int, count bool) (strin
 		}
 		sb.WriteString(`)`)
 	}
-	for i, c := range q.Clauses {
-		if i == driver {
-			continue
-		}
-		sb.WriteString(` AND `)
-		if c.Not {
-			sb.WriteString(`NOT `)
-		}
-		args = existsSQL(&sb, args, ridCol, c.Any)
-	}
+	args = otherClausesSQL(&sb, args, q, driver, ridCol)
 	if count {
 		return sb.String(), args
 	}
@@ -360,15 +351,7 @@ func searchSQL(tenant string, q store.IndexQuery, driver int, count bool) (strin
 		}
 		sb.WriteString(` ORDER BY ` + col)
 	}
-	n := q.Limit
-	if n <= 0 || n > store.MaxSearchCount {
-		n = store.MaxSearchCount
-	}
-	sb.WriteString(` LIMIT ?) p CROSS JOIN current c ON c.rid = p.rid
-		CROSS JOIN resources r INDEXED BY resources_version
-			ON r.tenant = c.tenant AND r.type = c.type AND r.id = c.id AND r.version = c.version
-		WHERE c.tenant = ? AND c.type = ? AND c.deleted = 0
-		ORDER BY `)
+	sb.WriteString(` LIMIT ?) p` + pageJoinSQL)
 	switch q.Order {
 	case store.ByLastUpdated:
 		sb.WriteString(`p.lu, p.rid`)
@@ -381,8 +364,45 @@ func searchSQL(tenant string, q store.IndexQuery, driver int, count bool) (strin
 	default:
 		sb.WriteString(`p.rid`)
 	}
-	args = append(args, n, tenant, q.Type)
+	args = append(args, pageLimit(q), tenant, q.Type)
 	return sb.String(), args
+}
+
+// The page's rows: its rids p (with id and lu when ordered on them) joined
+// to current, where the tenant, type and deleted checks always run, and to
+// the version's sealed body. pageJoinSQL ends with ORDER BY; the caller
+// writes the order.
+const (
+	pageRowsSQL = `SELECT p.rid, c.id, r.version, r.last_updated, r.deleted, r.key_id, r.body`
+	pageJoinSQL = ` CROSS JOIN current c ON c.rid = p.rid
+		CROSS JOIN resources r INDEXED BY resources_version
+			ON r.tenant = c.tenant AND r.type = c.type AND r.id = c.id AND r.version = c.version
+		WHERE c.tenant = ? AND c.type = ? AND c.deleted = 0
+		ORDER BY `
+)
+
+// pageLimit is q.Limit within (0, MaxSearchCount].
+func pageLimit(q store.IndexQuery) int {
+	if q.Limit <= 0 || q.Limit > store.MaxSearchCount {
+		return store.MaxSearchCount
+	}
+	return q.Limit
+}
+
+// otherClausesSQL writes the conditions of every clause but the driver
+// on the rid in ridCol.
+func otherClausesSQL(sb *strings.Builder, args []any, q store.IndexQuery, driver int, ridCol string) []any {
+	for i, c := range q.Clauses {
+		if i == driver {
+			continue
+		}
+		sb.WriteString(` AND `)
+		if c.Not {
+			sb.WriteString(`NOT `)
+		}
+		args = existsSQL(sb, args, ridCol, c.Any)
+	}
+	return args
 }
 
 // maxMerged bounds the token streams mergedSQL merges (SQLite allows 500
@@ -417,29 +437,10 @@ func mergedSQL(tenant string, q store.IndexQuery, driver int) (string, []any, bo
 			sb.WriteString(` AND t.rid > ?`)
 			args = append(args, q.After.RID)
 		}
-		for j, c := range q.Clauses {
-			if j == driver {
-				continue
-			}
-			sb.WriteString(` AND `)
-			if c.Not {
-				sb.WriteString(`NOT `)
-			}
-			args = existsSQL(&sb, args, "t.rid", c.Any)
-		}
+		args = otherClausesSQL(&sb, args, q, driver, "t.rid")
 	}
-	n := q.Limit
-	if n <= 0 || n > store.MaxSearchCount {
-		n = store.MaxSearchCount
-	}
-	sb.WriteString(` ORDER BY 1 LIMIT ?)
-		SELECT p.rid, c.id, r.version, r.last_updated, r.deleted, r.key_id, r.body
-		FROM p CROSS JOIN current c ON c.rid = p.rid
-		CROSS JOIN resources r INDEXED BY resources_version
-			ON r.tenant = c.tenant AND r.type = c.type AND r.id = c.id AND r.version = c.version
-		WHERE c.tenant = ? AND c.type = ? AND c.deleted = 0
-		ORDER BY p.rid`)
-	args = append(args, n, tenant, q.Type)
+	sb.WriteString(` ORDER BY 1 LIMIT ?) ` + pageRowsSQL + ` FROM p` + pageJoinSQL + `p.rid`)
+	args = append(args, pageLimit(q), tenant, q.Type)
 	return sb.String(), args, true
 }
 
