@@ -31,12 +31,13 @@ const (
 var errPageFull = errors.New("page full")
 
 // auditEvents is GET /audit/events: the tenant's audit events, oldest
-// first, filtered by user (actor id), action, subtype, entity (Type or
-// Type/id), outcome (HTTP status) and time range [from, to); paged with
+// first, filtered by patient (id), user (actor id), action, subtype,
+// entity (Type or Type/id), outcome (HTTP status) and time range
+// [from, to); paged with
 // _count and _cursor (an event index). _format=fhir returns a searchset
 // Bundle of R4 AuditEvent resources. Reading the trail is itself audited.
 func (s *Server) auditEvents(c *call) (*reply, error) {
-	if err := c.params("user", "action", "subtype", "entity", "outcome", "from", "to", "_count", "_cursor"); err != nil {
+	if err := c.params("patient", "user", "action", "subtype", "entity", "outcome", "from", "to", "_count", "_cursor"); err != nil {
 		return nil, err
 	}
 	if err := c.authorize(access.ReadAudit, ""); err != nil {
@@ -81,6 +82,7 @@ func (s *Server) auditEvents(c *call) (*reply, error) {
 	entType, entID, _ := strings.Cut(q.Get("entity"), "/")
 	match := func(e audit.Event) bool {
 		return e.Tenant == c.p.Tenant &&
+			(q.Get("patient") == "" || e.PatientID == q.Get("patient")) &&
 			(q.Get("user") == "" || e.ActorID == q.Get("user")) &&
 			(q.Get("action") == "" || e.Action == q.Get("action")) &&
 			(q.Get("subtype") == "" || e.Subtype == q.Get("subtype")) &&

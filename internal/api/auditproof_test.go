@@ -173,3 +173,63 @@ func TestAuditEventsEndpoint(t *testing.T) {
 	h.Run(t, apitest.Scenario{Method: "GET", Path: "/fhir/R4/Patient/" + pid, Token: aud, Status: 403,
 		Excludes: []string{"Testfamily"}, AnyEvents: true})
 }
+
+// TestEventsNamePatientSessionPurpose: every access to a patient's record
+// names the patient (reads, searches, writes, deletes, history), the
+// token's session and the declared purpose of use; /audit/events filters
+// by patient.
+func TestEventsNamePatientSessionPurpose(t *testing.T) {
+	h := apitest.New(t)
+	r := h.Run(t, apitest.Scenario{Method: "POST", Path: "/fhir/R4/Patient", Body: patient, Status: 201, AnyEvents: true})
+	pid := r.JSON(t)["id"].(string)
+	obs := `{"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/` + pid + `"}}`
+	r = h.Run(t, apitest.Scenario{Method: "POST", Path: "/fhir/R4/Observation", Body: obs, Status: 201,
+		Header: map[string]string{"X-Purpose-Of-Use": "TREAT"},
+		Events: []apitest.Event{{Action: "C", EntityType: "Observation", Patient: pid}}})
+	oid := r.JSON(t)["id"].(string)
+	h.Run(t, apitest.Scenario{Method: "GET", Path: "/fhir/R4/Observation/" + oid, Status: 200,
+		Events: []apitest.Event{{Action: "R", Subtype: "read", Patient: pid}}})
+	h.Run(t, apitest.Scenario{Method: "GET", Path: "/fhir/R4/Observation/" + oid + "/_history/1", Status: 200,
+		Events: []apitest.Event{{Action: "R", Subtype: "vread", Patient: pid}}})
+	h.Run(t, apitest.Scenario{Method: "GET", Path: "/fhir/R4/Observation?subject=Patient/" + pid + "&_include=Observation:subject", Status: 200,
+		Events: []apitest.Event{{Action: "R", EntityType: "Observation", Patient: pid}, {Action: "R", EntityType: "Patient", Patient: pid}}})
+	h.Run(t, apitest.Scenario{Method: "GET", Path: "/fhir/R4/Observation/" + oid + "/_history", Status: 200,
+		Events: []apitest.Event{{Action: "R", Patient: pid}}})
+	h.Run(t, apitest.Scenario{Method: "GET", Path: "/fhir/R4/Observation/nope", Status: 404,
+		Events: []apitest.Event{{Action: "R", Patient: "-", Outcome: 404}}})
+	h.Run(t, apitest.Scenario{Method: "DELETE", Path: "/fhir/R4/Observation/" + oid, Status: 204,
+		Events: []apitest.Event{{Action: "D", Patient: pid}}})
+	h.Run(t, apitest.Scenario{Method: "GET", Path: "/fhir/R4/Patient/" + pid,
+		Header: map[string]string{"X-Purpose-Of-Use": "not-a-purpose"}, Status: 400, Excludes: []string{"not-a-purpose"},
+		Events: []apitest.Event{{Outcome: 400, Patient: pid}}})
+
+	audID, audSecret := h.CreateClient("default", "auditor")
+	aud := h.IssueToken(audID, audSecret)
+	r = h.Run(t, apitest.Scenario{Method: "GET", Path: "/audit/events?patient=" + pid, Token: aud, Status: 200, AnyEvents: true})
+	var page struct {
+		Events []struct {
+			Patient string `json:"patient"`
+			Session             string `json:"session"`
+			Purpose             string `json:"purpose"`
+		}
+	}
+	if err := json.Unmarshal(r.Body, &page); err != nil {
+		t.Fatal(err)
+	}
+	var purposes, sessions int
+	for _, e := range page.Events {
+		if e.Patient != pid {
+			t.Errorf("event for another patient: %+v", e)
+		}
+		if e.Purpose == "TREAT" {
+			purposes++
+		}
+		if len(e.Session) == 16 {
+			sessions++
+		}
+	}
+	// create Patient, create Observation, read, vread, search (2), history, delete, refused read
+	if len(page.Events) != 9 || purposes != 1 || sessions != 9 {
+		t.Fatalf("patient filter: %d events (want 9), %d with purpose TREAT (want 1), %d with a session id: %s", len(page.Events), purposes, sessions, r.Body)
+	}
+}

@@ -353,6 +353,9 @@ func (s *Server) batch(c *call, b *fhir.Bundle) (*reply, error) {
 func (s *Server) writeEntry(c *call, p entryPlan, r store.Result, withResource bool) bundleEntry {
 	v := r.Version
 	ev := c.event(actionOfMethod(p.method), c.subtype, p.typ, p.id, v.VersionID)
+	if pid := patientOf(v); pid != "" {
+		ev.PatientID = pid
+	}
 	e := bundleEntry{Response: &bundleResponse{}}
 	switch {
 	case p.method == http.MethodDelete:
@@ -388,7 +391,7 @@ func (s *Server) noopEntry(c *call, p entryPlan, withResource bool) bundleEntry 
 		return bundleEntry{Response: &bundleResponse{Status: "204 No Content"}}
 	}
 	v := p.existing
-	c.event(audit.ActionRead, c.subtype, p.typ, v.ID, v.VersionID).Outcome = http.StatusOK
+	c.versionEvent(audit.ActionRead, c.subtype, v).Outcome = http.StatusOK
 	e := bundleEntry{
 		FullURL:  s.resourceURL(v.Type, v.ID),
 		Response: &bundleResponse{Status: "200 OK", Location: s.versionURL(v), Etag: etag(v.VersionID), LastModified: instant(v.LastUpdated)},
@@ -415,7 +418,7 @@ func (s *Server) readEntry(c *call, p entryPlan) bundleEntry {
 		e, ev.Outcome = s.errorEntry(c, err)
 		return e
 	}
-	ev.Outcome = http.StatusOK
+	ev.Outcome, ev.PatientID = http.StatusOK, patientOf(v)
 	return bundleEntry{
 		FullURL:  s.resourceURL(v.Type, v.ID),
 		Resource: json.RawMessage(v.Body),

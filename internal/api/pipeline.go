@@ -54,6 +54,10 @@ func requestID(r *http.Request) string {
 	return hex.EncodeToString(b[:])
 }
 
+// purposeHeader declares the purpose of use of a request, recorded in
+// its audit events.
+const purposeHeader = "X-Purpose-Of-Use"
+
 // call is one FHIR request moving through the pipeline.
 type call struct {
 	s       *Server
@@ -186,18 +190,32 @@ func (c *call) event(action, subtype, typ, id string, version int64) *audit.Even
 		ActorID:    c.p.ID,
 		ActorKind:  c.p.Kind,
 		Role:       c.p.Role,
+		SessionID:  c.p.Session,
 		Action:     action,
 		Subtype:    subtype,
 		EntityType: typ,
 		EntityID:   id,
 		Version:    version,
 		Query:      paramNames(c.r),
+		Purpose:    c.r.Header.Get(purposeHeader), // checked in preflight
 		SourceIP:   clientIP(c.r),
 		UserAgent:  truncate(c.r.UserAgent(), 256),
 		EntryPoint: "api",
 		RequestID:  c.rid,
 	})
-	return &c.events[len(c.events)-1]
+	ev := &c.events[len(c.events)-1]
+	if typ == "Patient" {
+		ev.PatientID = id
+	}
+	return ev
+}
+
+// versionEvent is event for a version read or written: it also names the
+// version's patient.
+func (c *call) versionEvent(action, subtype string, v store.Version) *audit.Event {
+	ev := c.event(action, subtype, v.Type, v.ID, v.VersionID)
+	ev.PatientID = patientOf(v)
+	return ev
 }
 
 // authorize asks the access package; a denial becomes a 403 error.
@@ -224,6 +242,9 @@ func (c *call) preflight() *reply {
 	}
 	if id := c.r.PathValue("id"); id != "" && !validID(id) {
 		return outcomeReply(c.rid, http.StatusBadRequest, issue("value", "invalid resource id: 1-64 characters A-Z a-z 0-9 - ."))
+	}
+	if p := c.r.Header.Get(purposeHeader); p != "" && !audit.ValidPurpose(p) {
+		return outcomeReply(c.rid, http.StatusBadRequest, issue("value", purposeHeader+" must be a code of the HL7 v3 PurposeOfUse value set, such as TREAT, HPAYMT or HOPERAT"))
 	}
 	return nil
 }

@@ -25,10 +25,11 @@ func (s *Server) read(c *call) (*reply, error) {
 		return nil, err
 	}
 	v, err := s.d.Store.Read(c.r.Context(), c.p.Tenant, typ, id)
-	c.event(audit.ActionRead, "read", typ, id, v.VersionID)
 	if err != nil {
+		c.event(audit.ActionRead, "read", typ, id, 0)
 		return nil, err
 	}
+	c.versionEvent(audit.ActionRead, "read", v)
 	return s.versionReply(c, v, http.StatusOK), nil
 }
 
@@ -45,10 +46,11 @@ func (s *Server) vread(c *call) (*reply, error) {
 		return nil, err
 	}
 	v, err := s.d.Store.VRead(c.r.Context(), c.p.Tenant, typ, id, vid)
-	c.event(audit.ActionRead, "vread", typ, id, vid)
 	if err != nil {
+		c.event(audit.ActionRead, "vread", typ, id, vid)
 		return nil, err
 	}
+	c.versionEvent(audit.ActionRead, "vread", v)
 	return s.versionReply(c, v, http.StatusOK), nil
 }
 
@@ -72,10 +74,11 @@ func (s *Server) create(c *call) (*reply, error) {
 				return nil, err
 			}
 			v, err := s.d.Store.Read(c.r.Context(), c.p.Tenant, typ, ids[0])
-			c.event(audit.ActionRead, "create", typ, ids[0], v.VersionID)
 			if err != nil {
+				c.event(audit.ActionRead, "create", typ, ids[0], 0)
 				return nil, err
 			}
+			c.versionEvent(audit.ActionRead, "create", v)
 			rep := s.versionReply(c, v, http.StatusOK)
 			rep.header.Set("Location", s.versionURL(v))
 			return rep, nil
@@ -88,8 +91,7 @@ func (s *Server) create(c *call) (*reply, error) {
 	}
 	res.SetID("") // the server assigns ids on create
 	out, err := c.write([]store.Op{{Kind: store.OpCreate, Doc: res}}, func(out []store.Result) {
-		v := out[0].Version
-		c.event(audit.ActionCreate, "create", typ, v.ID, v.VersionID).Outcome = http.StatusCreated
+		c.versionEvent(audit.ActionCreate, "create", out[0].Version).Outcome = http.StatusCreated
 	})
 	if err != nil {
 		c.event(audit.ActionCreate, "create", typ, "", 0)
@@ -172,8 +174,7 @@ func (s *Server) put(c *call, typ, id string, ifMatch int64, conditional bool) (
 		return nil, bad("the resource id does not match the URL", typ+".id")
 	}
 	out, err := c.write([]store.Op{op}, func(out []store.Result) {
-		v := out[0].Version
-		ev := c.event(audit.ActionUpdate, "update", typ, v.ID, v.VersionID)
+		ev := c.versionEvent(audit.ActionUpdate, "update", out[0].Version)
 		ev.Outcome = http.StatusOK
 		if out[0].Created {
 			ev.Action, ev.Outcome = audit.ActionCreate, http.StatusCreated
@@ -227,9 +228,18 @@ func (s *Server) conditionalDelete(c *call) (*reply, error) {
 }
 
 func (s *Server) remove(c *call, typ, id string, ifMatch int64) (*reply, error) {
+	// The deletion marker has no body: name the patient from the version
+	// it deletes.
+	patient := id
+	if typ != "Patient" {
+		patient = ""
+		if v, err := s.d.Store.Read(c.r.Context(), c.p.Tenant, typ, id); err == nil {
+			patient = patientOf(v)
+		}
+	}
 	out, err := c.write([]store.Op{{Kind: store.OpDelete, Type: typ, ID: id, IfMatch: ifMatch}}, func(out []store.Result) {
 		ev := c.event(audit.ActionDelete, "delete", typ, id, 0)
-		ev.Outcome = http.StatusNoContent
+		ev.Outcome, ev.PatientID = http.StatusNoContent, patient
 		if !out[0].NoChange {
 			ev.Version = out[0].Version.VersionID
 		}
@@ -304,7 +314,7 @@ func (s *Server) history(c *call, typ, id string) (*reply, error) {
 		b.Link = append(b.Link, bundleLink{Relation: "next", URL: s.d.BaseURL + self + "?" + nq.Encode()})
 	}
 	for _, v := range vs {
-		c.event(audit.ActionRead, c.subtype, v.Type, v.ID, v.VersionID)
+		c.versionEvent(audit.ActionRead, c.subtype, v)
 		e := bundleEntry{FullURL: s.resourceURL(v.Type, v.ID)}
 		method, url := http.MethodPut, v.Type+"/"+v.ID
 		switch {

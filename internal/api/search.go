@@ -157,7 +157,7 @@ func (s *Server) runSearch(c *call, typ string, comp *index.Compartment) (*reply
 		}
 	}
 	for _, m := range res.Matches {
-		c.event(audit.ActionRead, c.subtype, m.Type, m.ID, m.VersionID)
+		c.matchEvent(m)
 		body, err := elements(m.Body, q.Elements)
 		if err != nil {
 			return nil, err
@@ -168,7 +168,7 @@ func (s *Server) runSearch(c *call, typ string, comp *index.Compartment) (*reply
 		if err := c.authorize(access.Read, m.Type); err != nil {
 			continue // included resources the caller may not read are left out
 		}
-		c.event(audit.ActionRead, c.subtype, m.Type, m.ID, m.VersionID)
+		c.matchEvent(m)
 		b.Entry = append(b.Entry, searchEntry{FullURL: s.resourceURL(m.Type, m.ID), Resource: m.Body, Search: &entrySearch{Mode: "include"}})
 	}
 	if len(q.Ignored) > 0 {
@@ -304,4 +304,14 @@ type searchEntry struct {
 
 type entrySearch struct {
 	Mode string `json:"mode"`
+}
+
+// matchEvent records the read of a search match or included resource.
+func (c *call) matchEvent(m index.Match) {
+	ev := c.event(audit.ActionRead, c.subtype, m.Type, m.ID, m.VersionID)
+	if m.Resource != nil {
+		ev.PatientID = patientOfResource(m.Resource)
+	} else {
+		ev.PatientID = patientOf(m.Version)
+	}
 }

@@ -1,8 +1,7 @@
 // Package audit defines the audit event every PHI access and security
-// action produces, and the sinks that make events durable. The
-// tamper-evident Merkle ledger replaces the file sink in a later issue;
-// the request pipeline already records through Recorder, fail-closed,
-// and FileSink keeps events durable until then.
+// action produces, and the Recorder the request pipeline records it
+// through, fail-closed. The tamper-evident ledger (package ledger)
+// implements Recorder.
 package audit
 
 import (
@@ -21,18 +20,20 @@ const (
 
 // Event is one audit record. It carries ids, never names or other PHI.
 type Event struct {
-	// JSON names are the interim file sink's format.
 	Time       time.Time `json:"time,omitempty"`
 	Tenant     string    `json:"tenant,omitempty"`
 	ActorID    string    `json:"actor,omitempty"`      // client or user id; "" when unauthenticated
 	ActorKind  string    `json:"actor_kind,omitempty"` // client | user
 	Role       string    `json:"role,omitempty"`
+	SessionID  string    `json:"session,omitempty"` // a non-secret id of the actor's session or access token
 	Action     string    `json:"action,omitempty"`  // C R U D E
 	Subtype    string    `json:"subtype,omitempty"` // read, vread, create, update, delete, history-*, transaction, batch, token, ...
 	EntityType string    `json:"entity_type,omitempty"`
 	EntityID   string    `json:"entity_id,omitempty"`
+	PatientID  string    `json:"patient,omitempty"` // the patient whose record it is, when there is one
 	Version    int64     `json:"version,omitempty"`
 	Query      string    `json:"query,omitempty"`   // parameter names only, never values
+	Purpose    string    `json:"purpose,omitempty"` // purpose of use, a v3 PurposeOfUse code
 	Outcome    int       `json:"outcome,omitempty"` // HTTP status of the action
 	SourceIP   string    `json:"ip,omitempty"`
 	UserAgent  string    `json:"user_agent,omitempty"`

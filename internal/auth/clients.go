@@ -46,6 +46,10 @@ type Principal struct {
 	Kind   string // "client"
 	Tenant string
 	Role   string
+	// Session is a non-secret id of the access token (or, later, the
+	// session) the principal presented, for the audit trail: the first
+	// 8 bytes of SHA-256 of the stored token hash, in hex.
+	Session string
 }
 
 // Service issues and verifies client credentials and access tokens.
@@ -140,7 +144,7 @@ func (s *Service) IssueToken(ctx context.Context, clientID, secret string) (Secr
 	if err := s.store.PutToken(ctx, t); err != nil {
 		return "", Principal{}, fmt.Errorf("issue token: %w", err)
 	}
-	return tok, Principal{ID: c.ID, Kind: "client", Tenant: c.Tenant, Role: c.Role}, nil
+	return tok, Principal{ID: c.ID, Kind: "client", Tenant: c.Tenant, Role: c.Role, Session: sessionID(t.Hash)}, nil
 }
 
 // Authenticate resolves a bearer token to its principal.
@@ -148,7 +152,8 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, e
 	if !strings.HasPrefix(bearer, tokenPrefix) || len(bearer) > 128 {
 		return Principal{}, ErrInvalidCredentials
 	}
-	t, err := s.store.Token(ctx, hash(bearer))
+	h := hash(bearer)
+	t, err := s.store.Token(ctx, h)
 	if errors.Is(err, ErrNotFound) {
 		return Principal{}, ErrInvalidCredentials
 	}
@@ -158,7 +163,7 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, e
 	if !s.now().Before(t.Expires) {
 		return Principal{}, ErrInvalidCredentials
 	}
-	return Principal{ID: t.ClientID, Kind: "client", Tenant: t.Tenant, Role: t.Role}, nil
+	return Principal{ID: t.ClientID, Kind: "client", Tenant: t.Tenant, Role: t.Role, Session: sessionID(h)}, nil
 }
 
 // DisableClient disables a client and revokes its tokens at once.
@@ -186,6 +191,13 @@ func validRole(r string) bool {
 // hash is SHA-256. Secrets and tokens are 256-bit random values, so a
 // fast hash is sufficient (no dictionary to guard against); see
 // docs/decisions/0004-service-credentials.md.
+// sessionID names a token in the audit trail without revealing its
+// stored hash.
+func sessionID(tokenHash []byte) string {
+	h := sha256.Sum256(tokenHash)
+	return hex.EncodeToString(h[:8])
+}
+
 func hash(s string) []byte {
 	h := sha256.Sum256([]byte(s))
 	return h[:]

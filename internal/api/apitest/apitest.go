@@ -182,6 +182,7 @@ type Event struct {
 	Action     string
 	Subtype    string
 	EntityType string
+	Patient    string // the patient id the event must name; "-" means none
 	Outcome    int
 	Count      int // how many such events; 0 means exactly 1
 }
@@ -356,6 +357,7 @@ func match(w Event, e audit.Event) bool {
 	return (w.Action == "" || w.Action == e.Action) &&
 		(w.Subtype == "" || w.Subtype == e.Subtype) &&
 		(w.EntityType == "" || w.EntityType == e.EntityType) &&
+		(w.Patient == "" || w.Patient == e.PatientID || (w.Patient == "-" && e.PatientID == "")) &&
 		(w.Outcome == 0 || w.Outcome == e.Outcome)
 }
 

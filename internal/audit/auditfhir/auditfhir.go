@@ -24,6 +24,10 @@ const (
 	ActorSystem = "https://wardhealth.org/fhir/NamingSystem/actor"
 	// ObjectSystem names ward objects that are not FHIR resources (clients).
 	ObjectSystem = "https://wardhealth.org/fhir/NamingSystem/object"
+	// SessionExtension carries the actor's session (or token) id.
+	SessionExtension = "https://wardhealth.org/fhir/StructureDefinition/audit-session"
+	entityTypeSystem = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
+	objectRoleSystem = "http://terminology.hl7.org/CodeSystem/object-role"
 )
 
 // restful lists the subtypes that are FHIR RESTful interactions.
@@ -61,12 +65,19 @@ type network struct {
 	Type    string `json:"type"`
 }
 
+type extension struct {
+	URL         string `json:"url"`
+	ValueString string `json:"valueString"`
+}
+
 type agent struct {
-	Type      *concept   `json:"type,omitempty"`
-	Role      []concept  `json:"role,omitempty"`
-	Who       *reference `json:"who,omitempty"`
-	Requestor bool       `json:"requestor"`
-	Network   *network   `json:"network,omitempty"`
+	Extension []extension `json:"extension,omitempty"`
+	Type      *concept    `json:"type,omitempty"`
+	Role      []concept   `json:"role,omitempty"`
+	Who       *reference  `json:"who,omitempty"`
+	Requestor bool        `json:"requestor"`
+	Network   *network    `json:"network,omitempty"`
+	Purpose   []concept   `json:"purposeOfUse,omitempty"`
 }
 
 type source struct {
@@ -77,21 +88,24 @@ type source struct {
 
 type entity struct {
 	What  *reference `json:"what,omitempty"`
+	Type  *coding    `json:"type,omitempty"`
+	Role  *coding    `json:"role,omitempty"`
 	Query string     `json:"query,omitempty"`
 }
 
 type auditEvent struct {
-	ResourceType string   `json:"resourceType"`
-	ID           string   `json:"id"`
-	Type         coding   `json:"type"`
-	Subtype      []coding `json:"subtype,omitempty"`
-	Action       string   `json:"action,omitempty"`
-	Recorded     string   `json:"recorded"`
-	Outcome      string   `json:"outcome,omitempty"`
-	OutcomeDesc  string   `json:"outcomeDesc,omitempty"`
-	Agent        []agent  `json:"agent"`
-	Source       source   `json:"source"`
-	Entity       []entity `json:"entity,omitempty"`
+	ResourceType string    `json:"resourceType"`
+	ID           string    `json:"id"`
+	Type         coding    `json:"type"`
+	Subtype      []coding  `json:"subtype,omitempty"`
+	Action       string    `json:"action,omitempty"`
+	Recorded     string    `json:"recorded"`
+	Outcome      string    `json:"outcome,omitempty"`
+	OutcomeDesc  string    `json:"outcomeDesc,omitempty"`
+	Agent        []agent   `json:"agent"`
+	Purpose      []concept `json:"purposeOfEvent,omitempty"`
+	Source       source    `json:"source"`
+	Entity       []entity  `json:"entity,omitempty"`
 }
 
 // IsResourceType reports whether a name is a FHIR resource type; the
@@ -144,6 +158,13 @@ func AuditEvent(index uint64, e audit.Event, isResource IsResourceType) ([]byte,
 	if e.SourceIP != "" {
 		a.Network = &network{Address: e.SourceIP, Type: "2"} // 2 = IP address
 	}
+	if e.SessionID != "" {
+		a.Extension = []extension{{URL: SessionExtension, ValueString: e.SessionID}}
+	}
+	if e.Purpose != "" {
+		p := []concept{{Coding: []coding{{System: audit.PurposeSystem, Code: e.Purpose}}}}
+		a.Purpose, ae.Purpose = p, p
+	}
 	ae.Agent = []agent{a}
 	var ent entity
 	switch {
@@ -162,6 +183,14 @@ func AuditEvent(index uint64, e audit.Event, isResource IsResourceType) ([]byte,
 	}
 	if ent.What != nil || ent.Query != "" {
 		ae.Entity = []entity{ent}
+	}
+	// The patient whose record it is, unless the entity is that Patient.
+	if e.PatientID != "" && !(e.EntityType == "Patient" && e.EntityID == e.PatientID) {
+		ae.Entity = append(ae.Entity, entity{
+			What: &reference{Reference: "Patient/" + e.PatientID},
+			Type: &coding{System: entityTypeSystem, Code: "1", Display: "Person"},
+			Role: &coding{System: objectRoleSystem, Code: "1", Display: "Patient"},
+		})
 	}
 	return json.Marshal(ae)
 }

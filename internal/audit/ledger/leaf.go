@@ -51,6 +51,9 @@ const (
 	tagUserAgent  = 14
 	tagEntryPoint = 15
 	tagRequestID  = 16
+	tagSessionID  = 17
+	tagPatientID  = 18
+	tagPurpose    = 19
 )
 
 // ErrMalformedLeaf means stored bytes are not a canonical leaf encoding.
@@ -95,6 +98,9 @@ func encodeFields(e audit.Event) []byte {
 	b = appendStringField(b, tagUserAgent, e.UserAgent)
 	b = appendStringField(b, tagEntryPoint, e.EntryPoint)
 	b = appendStringField(b, tagRequestID, e.RequestID)
+	b = appendStringField(b, tagSessionID, e.SessionID)
+	b = appendStringField(b, tagPatientID, e.PatientID)
+	b = appendStringField(b, tagPurpose, e.Purpose)
 	return b
 }
 
@@ -200,6 +206,12 @@ func setField(e *audit.Event, tag byte, val []byte) error {
 		e.EntryPoint = s
 	case tagRequestID:
 		e.RequestID = s
+	case tagSessionID:
+		e.SessionID = s
+	case tagPatientID:
+		e.PatientID = s
+	case tagPurpose:
+		e.Purpose = s
 	default:
 		return fmt.Errorf("%w: unknown field %d", ErrMalformedLeaf, tag)
 	}
