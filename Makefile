@@ -4,7 +4,7 @@ GO ?= go
 RACE := $(shell command -v gcc >/dev/null 2>&1 && echo -race)
 CGO := $(if $(RACE),1,0)
 
-.PHONY: run test build fuzz lint bench generate
+.PHONY: run test build fuzz lint bench bench-audit-overhead generate
 
 build:
 	$(GO) build -o bin/ward ./cmd/ward
@@ -30,6 +30,17 @@ lint:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+
+# What the audit ledger costs a read-heavy HTTP load: BenchmarkAPIReadHeavy
+# with the ledger and with the auditdiscard tag (events dropped; such a
+# build refuses to serve), compared by benchstat (docs/benchmarks.md).
+BENCHSTAT ?= golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+AUDIT_BENCH = $(GO) test -run '^$$' -bench '^BenchmarkAPIReadHeavy$$' -benchtime 3s -count 6
+bench-audit-overhead:
+	@mkdir -p bin
+	$(AUDIT_BENCH) ./internal/api > bin/audit-ledger.txt || { cat bin/audit-ledger.txt; exit 1; }
+	$(AUDIT_BENCH) -tags auditdiscard ./internal/api > bin/audit-discard.txt || { cat bin/audit-discard.txt; exit 1; }
+	$(GO) run $(BENCHSTAT) ledger=bin/audit-ledger.txt discard=bin/audit-discard.txt
 
 # Regenerate the FHIR schema tables from ../shared/data/fhir-r4-core.
 generate:

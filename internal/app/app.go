@@ -115,14 +115,15 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	}
 	kr := keyring.New(kek, db, keyring.Options{})
 	st := store.New(db, kr, store.Options{Index: index.NewIndexer(kr)})
+	rec, txRec := auditRecorders(led)
 	as := auth.NewService(db, auth.Options{TokenTTL: cfg.TokenTTL.D()})
 	h := api.New(api.Deps{
 		Store:    st,
 		Search:   index.NewEngine(st, kr, nil),
 		Cursors:  index.NewCursors(kr),
 		Auth:     as,
-		Audit:    led,
-		TxAudit:  ledgerTx{led},
+		Audit:    rec,
+		TxAudit:  txRec,
 		Proofs:   led,
 		Trail:    auditTrail{db},
 		Log:      log,

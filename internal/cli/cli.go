@@ -218,10 +218,16 @@ func prepared(name, synopsis string, withAddr bool, args []string, env Env) (con
 	return cfg, nil
 }
 
+// errAuditDiscarded is serve's refusal in a build that records no audit events.
+var errAuditDiscarded = errors.New("this ward was built with the auditdiscard tag, for benchmarks only: it records no audit events and refuses to serve; build without -tags auditdiscard")
+
 func serve(args []string, env Env) error {
 	cfg, err := prepared("serve", "ward serve [--dev] [--config FILE] [--addr HOST:PORT] [--data-dir DIR]", true, args, env)
 	if err != nil {
 		return err
+	}
+	if app.AuditDiscarded {
+		return errAuditDiscarded
 	}
 	log := logger(env.Stderr, cfg.LogLevel)
 	ctx, stop := env.Signals(context.Background())

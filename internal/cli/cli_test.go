@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wardhealth/ward/internal/app"
 	_ "modernc.org/sqlite"
 )
 
@@ -50,6 +51,15 @@ func run(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
+// needsServer skips a test that runs a server in a build with the
+// auditdiscard tag, whose serve refuses (TestServeRefusesAuditDiscard).
+func needsServer(t *testing.T) {
+	t.Helper()
+	if app.AuditDiscarded {
+		t.Skip("built with the auditdiscard tag: ward serve refuses")
+	}
+}
+
 func TestUsageAndHelp(t *testing.T) {
 	cases := []struct {
 		args []string
@@ -76,6 +86,7 @@ func TestUsageAndHelp(t *testing.T) {
 }
 
 func TestProductionRefusals(t *testing.T) {
+	needsServer(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	// No certificate configured.
@@ -116,6 +127,7 @@ func TestProductionRefusals(t *testing.T) {
 // made with `ward client create` gets a token, a Patient is created, and
 // SIGTERM lets an in-flight request finish before a clean stop.
 func TestServe(t *testing.T) {
+	needsServer(t)
 	data := filepath.Join(t.TempDir(), "data")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -66,6 +66,7 @@ func initWithClient(t *testing.T, name string) (string, clientCreds) {
 // load, then checks that the audit ledger verifies and that every write
 // the server acknowledged is stored with its create event.
 func TestCrashRecovery(t *testing.T) {
+	needsServer(t)
 	data, creds := initWithClient(t, "crash")
 
 	cmd := exec.Command(os.Args[0])
