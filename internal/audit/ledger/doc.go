@@ -16,6 +16,10 @@
 //   - proof.go: inclusion and consistency proofs from stored data.
 //   - verify.go: Verify recomputes the tree from the stored events and
 //     reports where, and how, history was changed.
+//   - archive.go, prune.go: retention. WriteArchive exports the events past
+//     the retention period to a signed file, which VerifyArchive checks
+//     offline; Prune deletes them and records the tree state where the
+//     remaining ledger starts, from which Verify and proofs continue.
 //
 // Hashing and proofs come from github.com/transparency-dev/merkle; this
 // package adds storage, signing and the diagnosis of tampering. See

@@ -63,6 +63,14 @@ func (l *Ledger) resume(ctx context.Context) (*integrator, error) {
 		it.rng = rf.NewEmptyRange(0)
 		return it, nil
 	}
+	// After a prune, the tree starts from the prune record, not leaf 0.
+	b, err := loadBase(ctx, l.store, l.verifier)
+	if errors.Is(err, ErrIntegrity) {
+		return fail("%v", err)
+	}
+	if err != nil {
+		return nil, err
+	}
 	if last != nil {
 		cp, err := OpenCheckpoint(last, l.verifier)
 		if err != nil {
@@ -73,12 +81,23 @@ func (l *Ledger) resume(ctx context.Context) (*integrator, error) {
 		}
 		it.anchor, it.cpSize = &cp, cp.Size
 		l.latest.Store(&last)
-	} else if state != nil {
-		return fail("integrator state saved but no checkpoint stored: checkpoints were deleted")
+	} else if state != nil || b.floor > 0 {
+		return fail("integrator state or prune record saved but no checkpoint stored: checkpoints were deleted")
+	}
+	if it.anchor != nil && it.anchor.Size < b.floor {
+		return fail("the last stored checkpoint (size %d) is below the prune floor %d: checkpoints were deleted", it.anchor.Size, b.floor)
 	}
 
-	it.rng = rf.NewEmptyRange(0)
-	if state != nil {
+	if it.rng, err = b.rangeFrom(rf); err != nil {
+		return fail("prune record: %v", err)
+	}
+	if a := it.anchor; a != nil && a.Size == b.floor {
+		if !bytes.Equal(b.root, a.Hash) {
+			return fail("the prune record does not match the checkpoint signed at %d", a.Size)
+		}
+		it.anchor = nil // nothing was appended since the prune's checkpoint
+	}
+	if state != nil && it.anchor != nil {
 		size, hashes, err := decodeState(state)
 		var rng *compact.Range
 		if err == nil {

@@ -82,25 +82,111 @@ func nodeHashes(ctx context.Context, r Reader, level uint, begin, end uint64) ([
 	return hs, nil
 }
 
-// fetch returns the hashes of the nodes a proof needs, in order.
-func fetch(ctx context.Context, r Reader, ids []compact.NodeID) ([][]byte, error) {
-	hs := make([][]byte, len(ids))
-	for i, id := range ids {
-		h, err := nodeHashes(ctx, r, id.Level, id.Index, id.Index+1)
+// hashSource finds node hashes in a ledger that may have been pruned:
+// the prune record's compact range gives the nodes that cover the pruned
+// leaves [0, floor) (and, combined, every node to their left), the cache
+// the higher ones inside it; a node that would need a pruned leaf is
+// ErrPruned. Nodes at or after the floor come from nodeHashes.
+type hashSource struct {
+	r     Reader
+	floor uint64
+	base  map[compact.NodeID][]byte
+}
+
+// newHashSource reads the prune record. Its hashes are not checked here:
+// a proof is only as good as the checkpoint it is verified against.
+func newHashSource(ctx context.Context, r Reader) (*hashSource, error) {
+	floor, rec, err := r.PruneBase(ctx)
+	if err != nil {
+		return nil, err
+	}
+	src := &hashSource{r: r, floor: floor}
+	if floor == 0 && rec == nil {
+		return src, nil
+	}
+	b, err := decodePruneRecord(rec)
+	if err != nil {
+		return nil, err
+	}
+	if b.floor != floor {
+		return nil, fmt.Errorf("%w: the prune record stored for floor %d is for floor %d", ErrIntegrity, floor, b.floor)
+	}
+	src.base = make(map[compact.NodeID][]byte, len(b.hashes))
+	for i, id := range compact.RangeNodes(0, floor, nil) {
+		src.base[id] = b.hashes[i]
+	}
+	return src, nil
+}
+
+// node returns the hash of one node.
+func (h *hashSource) node(ctx context.Context, id compact.NodeID) ([]byte, error) {
+	if hash, ok := h.base[id]; ok {
+		return hash, nil
+	}
+	if begin, _ := id.Coverage(); begin >= h.floor {
+		hs, err := nodeHashes(ctx, h.r, id.Level, id.Index, id.Index+1)
 		if err != nil {
 			return nil, err
 		}
-		hs[i] = h[0]
+		return hs[0], nil
+	}
+	if id.Level == 0 {
+		return nil, fmt.Errorf("%w: leaf %d is below the prune floor %d", ErrPruned, id.Index, h.floor)
+	}
+	if id.Level%cacheStride == 0 {
+		var cached []byte
+		key := nodeKey(id.Level, id.Index)
+		err := h.r.ScanNodes(ctx, key, key+1, func(k uint64, hash []byte) error {
+			if k == key && len(hash) == 32 {
+				cached = bytes.Clone(hash)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if cached != nil {
+			return cached, nil
+		}
+	}
+	l, err := h.node(ctx, compact.NewNodeID(id.Level-1, 2*id.Index))
+	if err != nil {
+		return nil, err
+	}
+	r, err := h.node(ctx, compact.NewNodeID(id.Level-1, 2*id.Index+1))
+	if err != nil {
+		return nil, err
+	}
+	return hashChildren(l, r), nil
+}
+
+// fetch returns the hashes of the nodes a proof needs, in order.
+func fetch(ctx context.Context, r Reader, ids []compact.NodeID) ([][]byte, error) {
+	src, err := newHashSource(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	hs := make([][]byte, len(ids))
+	for i, id := range ids {
+		if hs[i], err = src.node(ctx, id); err != nil {
+			return nil, err
+		}
 	}
 	return hs, nil
 }
 
 // InclusionProof returns the RFC 6962 inclusion proof of the leaf at
-// index in the tree of the given size, built from the stored ledger.
+// index in the tree of the given size, built from the stored ledger. For
+// a leaf below the prune floor it returns ErrPruned.
 func InclusionProof(ctx context.Context, r Reader, index, size uint64) ([][]byte, error) {
 	nodes, err := proof.Inclusion(index, size)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: inclusion proof: %w", err)
+	}
+	if floor, _, err := r.PruneBase(ctx); err != nil {
+		return nil, fmt.Errorf("ledger: inclusion proof: %w", err)
+	} else if index < floor {
+		return nil, fmt.Errorf("%w: event %d is below the prune floor %d (check it in the archive that holds it)", ErrPruned, index, floor)
 	}
 	hs, err := fetch(ctx, r, nodes.IDs)
 	if err != nil {
@@ -111,6 +197,8 @@ func InclusionProof(ctx context.Context, r Reader, index, size uint64) ([][]byte
 
 // ConsistencyProof returns the RFC 6962 consistency proof between the
 // trees of size1 and size2 (size1 <= size2), built from the stored ledger.
+// After a prune, it is ErrPruned when it needs hashes that went with the
+// pruned leaves.
 func ConsistencyProof(ctx context.Context, r Reader, size1, size2 uint64) ([][]byte, error) {
 	nodes, err := proof.Consistency(size1, size2)
 	if err != nil {
@@ -167,6 +255,9 @@ func LeafHashAt(ctx context.Context, r Reader, index uint64) ([]byte, error) {
 		return nil, err
 	}
 	if h == nil {
+		if floor, _, err := r.PruneBase(ctx); err == nil && index < floor {
+			return nil, fmt.Errorf("%w: event %d is below the prune floor %d", ErrPruned, index, floor)
+		}
 		return nil, fmt.Errorf("ledger: no leaf at index %d", index)
 	}
 	return h, nil

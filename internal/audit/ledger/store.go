@@ -15,6 +15,10 @@ type Reader interface {
 	// ScanCheckpoints calls fn for every stored signed checkpoint, in size
 	// order.
 	ScanCheckpoints(ctx context.Context, fn func(size uint64, note []byte) error) error
+	// PruneBase returns the latest prune record and its floor, or 0 and
+	// nil if the ledger was never pruned. Every leaf below the floor has
+	// been deleted (see Prune).
+	PruneBase(ctx context.Context) (floor uint64, record []byte, err error)
 }
 
 // Store keeps the ledger's leaves, checkpoints and integrator state.
@@ -44,4 +48,17 @@ type TxAppender interface {
 	// AppendLeaves is Store.AppendLeaves inside the transaction: the
 	// leaves commit, or roll back, with the transaction.
 	AppendLeaves(n int, build func(first uint64) (data, hashes [][]byte, err error)) (first uint64, err error)
+}
+
+// Pruner is a Reader that can also delete an archived prefix of the
+// ledger.
+// *sqlite.DB implements it.
+type Pruner interface {
+	Reader
+	// PruneLeaves stores record as the prune record for floor and deletes
+	// every leaf below floor, in one durable write. from is the floor the
+	// caller checked against (0 before the first prune): if the stored
+	// floor is not from, or a leaf in [from, floor) is missing, nothing
+	// changes and an error is returned.
+	PruneLeaves(ctx context.Context, from, floor uint64, record []byte) error
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/rfc6962"
@@ -32,6 +33,10 @@ const (
 	// Truncated: the ledger was cut back to an earlier state; leaves that
 	// a signed checkpoint covers are gone from the end.
 	Truncated
+	// BaseAltered: the prune record the ledger starts from (see Prune) was
+	// changed, forged or moved: it does not hold the signed state at its
+	// floor, or no signed archive ends there.
+	BaseAltered
 )
 
 // String returns the kind's name as the CLI prints it.
@@ -47,6 +52,8 @@ func (k Kind) String() string {
 		return "reordered"
 	case Truncated:
 		return "truncated"
+	case BaseAltered:
+		return "prune record altered"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -81,8 +88,18 @@ func (d Divergence) String() string {
 
 // Report is the outcome of Verify.
 type Report struct {
-	// Leaves is the number of leaves stored.
+	// Leaves is the tree size: one past the last stored leaf, counting the
+	// Floor leaves pruned before it.
 	Leaves uint64
+	// Floor is where the stored ledger starts: the leaves below it were
+	// archived and pruned, and verification starts from the signed tree
+	// state the prune recorded there. 0 if the ledger was never pruned.
+	Floor uint64
+	// Older counts the signed checkpoints below Floor. Each is checked for
+	// consistency with the prune record by an RFC 6962 consistency proof
+	// from the hashes that remain; OlderUnchecked of them could not be,
+	// because the hashes that would prove it went with the pruned leaves.
+	Older, OlderUnchecked int
 	// Root is the root hash over the stored leaves, when they are intact.
 	Root []byte
 	// Checkpoints is the number of distinct validly signed checkpoints
@@ -114,16 +131,66 @@ func (r *Report) OK() bool { return r.Divergence == nil && len(r.Problems) == 0 
 // stored data and the public key. The error is for failures to read;
 // tampering is reported in the Report. docs/decisions/0005-audit-ledger.md
 // lists what is detected and how.
+//
+// After a prune, it starts from the prune record: the record must hold the
+// signed checkpoint at its floor, a compact range that reproduces it, and
+// the note of a signed archive ending there (otherwise: BaseAltered), and
+// the leaves from the floor on extend that range. Checkpoints below the
+// floor are checked by consistency proofs where the remaining hashes allow.
 func Verify(ctx context.Context, r Reader, v note.Verifier, external []byte) (Report, error) {
 	var rep Report
 	cps, err := collectCheckpoints(ctx, r, v, external, &rep)
 	if err != nil {
 		return rep, err
 	}
-	s := &scanner{rf: &compact.RangeFactory{Hash: hashChildren}, cps: cps}
-	s.rng = s.rf.NewEmptyRange(0)
-	s.reached(0)
-	if err := r.ScanLeaves(ctx, 0, math.MaxUint64, s.row); err != nil {
+	floor, rec, err := r.PruneBase(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("ledger: verify: %w", err)
+	}
+	rep.Floor = floor
+	var b base
+	if floor > 0 || rec != nil {
+		if b, err = checkBase(floor, rec, v); err != nil {
+			rep.Divergence = &Divergence{Kind: BaseAltered, Index: floor, Exact: true, End: floor,
+				Detail: strings.TrimPrefix(err.Error(), ErrIntegrity.Error()+": ")}
+			err = r.ScanLeaves(ctx, floor, math.MaxUint64, func(index uint64, _, _ []byte) error {
+				rep.Leaves = index + 1
+				return nil
+			})
+			return rep, err
+		}
+	}
+	// Checkpoints below the floor can only be checked by proofs; the one
+	// at the floor must be the prune record's.
+	above := cps[:0:0]
+	for _, c := range cps {
+		switch {
+		case c.Size > floor:
+			above = append(above, c)
+		case c.Size == floor:
+			if !bytes.Equal(c.Hash, b.root) {
+				rep.Problems = append(rep.Problems, fmt.Sprintf("two validly signed checkpoints at size %d, the prune floor, with different roots (a fork: the signing key signed two histories)", floor))
+			}
+		default:
+			if err := checkOlder(ctx, r, c, b, &rep); err != nil {
+				return rep, err
+			}
+		}
+	}
+	s := &scanner{rf: &compact.RangeFactory{Hash: hashChildren}, cps: above, floor: floor, pos: floor}
+	if s.rng, err = b.rangeFrom(s.rf); err != nil {
+		return rep, err
+	}
+	s.goodSize, s.goodHashes = floor, cloneHashes(b.hashes)
+	s.reached(floor)
+	stray := 0
+	if err := r.ScanLeaves(ctx, 0, floor, func(uint64, []byte, []byte) error { stray++; return nil }); err != nil {
+		return rep, fmt.Errorf("ledger: verify: %w", err)
+	}
+	if stray > 0 {
+		rep.Problems = append(rep.Problems, fmt.Sprintf("%d rows below the prune floor %d, where every leaf was pruned: inserted after the prune", stray, floor))
+	}
+	if err := r.ScanLeaves(ctx, floor, math.MaxUint64, s.row); err != nil {
 		return rep, fmt.Errorf("ledger: verify: %w", err)
 	}
 	rep.Leaves = s.pos
@@ -138,6 +205,24 @@ func Verify(ctx context.Context, r Reader, v note.Verifier, external []byte) (Re
 	}
 	rep.Divergence, err = s.diagnose(ctx, r)
 	return rep, err
+}
+
+// checkOlder checks a signed checkpoint below the prune floor against the
+// prune record with a consistency proof from the remaining hashes.
+func checkOlder(ctx context.Context, r Reader, c Checkpoint, b base, rep *Report) error {
+	rep.Older++
+	p, err := ConsistencyProof(ctx, r, c.Size, b.floor)
+	if errors.Is(err, ErrPruned) {
+		rep.OlderUnchecked++
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("ledger: verify: %w", err)
+	}
+	if VerifyConsistency(c.Size, b.floor, p, c.Hash, b.root) != nil {
+		rep.Problems = append(rep.Problems, fmt.Sprintf("the signed checkpoint at size %d is not consistent with the prune record at %d: the cached hashes (audit_nodes) were altered, or the signing key signed two histories", c.Size, b.floor))
+	}
+	return nil
 }
 
 // collectCheckpoints opens every stored and external checkpoint and
@@ -211,11 +296,12 @@ func collectCheckpoints(ctx context.Context, r Reader, v note.Verifier, external
 // reaches its size. At the first leaf out of place it stops building the
 // tree and only gathers what classify needs.
 type scanner struct {
-	rf   *compact.RangeFactory
-	rng  *compact.Range
-	cps  []Checkpoint
-	next int    // cps[next] is the first checkpoint not yet reached
-	pos  uint64 // leaves read so far
+	rf    *compact.RangeFactory
+	rng   *compact.Range
+	cps   []Checkpoint
+	next  int    // cps[next] is the first checkpoint not yet reached
+	floor uint64 // the prune floor, where the scan starts
+	pos   uint64 // the position of the next row: floor + rows read
 
 	goodSize   uint64      // largest checkpoint size whose root matched
 	goodHashes [][]byte    // the compact range at goodSize
@@ -336,6 +422,12 @@ func (s *scanner) classify(ctx context.Context, r Reader) (*Divergence, error) {
 		} else {
 			d.Kind, d.Count, d.End = Deleted, c-k, c
 			d.Detail = fmt.Sprintf("leaves [%d, %d) are missing", k, c)
+			switch {
+			case k == s.floor && k == 0:
+				d.Detail += ", and no prune record covers them (the ledger was never pruned, or its prune record was deleted)"
+			case k == s.floor:
+				d.Detail += fmt.Sprintf(", and no prune record covers them (the last prune record ends at %d)", k)
+			}
 		}
 	case a.claim < int64(k):
 		c := uint64(a.claim)

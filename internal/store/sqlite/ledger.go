@@ -56,7 +56,10 @@ func appendLeaves(tx *sql.Tx, n int, build func(first uint64) (data, hashes [][]
 	}
 	ctx := context.Background() // see the package comment on cancellation
 	var next int64
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(idx) + 1, 0) FROM audit_leaves`).Scan(&next); err != nil {
+	// After a prune that removed every leaf, the next index is the floor.
+	if err := tx.QueryRowContext(ctx, `SELECT max(
+		coalesce((SELECT max(idx) + 1 FROM audit_leaves), 0),
+		coalesce((SELECT max(floor) FROM audit_prunes), 0))`).Scan(&next); err != nil {
 		return 0, fmt.Errorf("sqlite: append leaves: %w", mapErr(err))
 	}
 	first := uint64(next)
@@ -222,6 +225,58 @@ func (d *DB) LoadState(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("sqlite: load ledger state: %w", mapErr(err))
 	}
 	return state, nil
+}
+
+// PruneBase returns the latest prune record and its floor (every leaf
+// below the floor has been deleted), or 0 and nil if the ledger was never
+// pruned.
+func (d *DB) PruneBase(ctx context.Context) (uint64, []byte, error) {
+	var (
+		floor  int64
+		record []byte
+	)
+	err := d.r.QueryRowContext(ctx, `SELECT floor, record FROM audit_prunes ORDER BY floor DESC LIMIT 1`).Scan(&floor, &record)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil, nil
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("sqlite: load prune base: %w", mapErr(err))
+	}
+	if floor <= 0 {
+		return 0, nil, fmt.Errorf("sqlite: load prune base: bad floor %d", floor)
+	}
+	return uint64(floor), record, nil
+}
+
+// PruneLeaves records a prune to floor and deletes the leaves below it, in
+// one durable write. from is the floor the caller checked the leaves
+// against (0 before the first prune): if another prune has moved it since,
+// or if any leaf in [from, floor) is missing, nothing is changed.
+func (d *DB) PruneLeaves(ctx context.Context, from, floor uint64, record []byte) error {
+	if floor <= from || floor > math.MaxInt64 || len(record) == 0 {
+		return errors.New("sqlite: prune leaves: want from < floor and a record")
+	}
+	return d.exec(ctx, func(tx *sql.Tx) error {
+		bg := context.Background() // see the package comment on cancellation
+		var cur int64
+		if err := tx.QueryRowContext(bg, `SELECT coalesce(max(floor), 0) FROM audit_prunes`).Scan(&cur); err != nil {
+			return fmt.Errorf("sqlite: prune leaves: %w", mapErr(err))
+		}
+		if uint64(cur) != from {
+			return fmt.Errorf("sqlite: prune leaves: the ledger's floor is %d, not %d (pruned concurrently?)", cur, from)
+		}
+		if _, err := tx.ExecContext(bg, `INSERT INTO audit_prunes (floor, record) VALUES (?, ?)`, int64(floor), record); err != nil {
+			return fmt.Errorf("sqlite: prune leaves: %w", mapErr(err))
+		}
+		res, err := tx.ExecContext(bg, `DELETE FROM audit_leaves WHERE idx < ?`, int64(floor))
+		if err != nil {
+			return fmt.Errorf("sqlite: prune leaves: %w", mapErr(err))
+		}
+		if n, err := res.RowsAffected(); err != nil || uint64(n) != floor-from {
+			return fmt.Errorf("sqlite: prune leaves: %d leaves below %d, want %d: refusing", n, floor, floor-from)
+		}
+		return nil
+	})
 }
 
 func clampInt64(v uint64) int64 {
