@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -38,6 +39,12 @@ type Config struct {
 	// receives every signed checkpoint (WARD_AUDIT_CHECKPOINTS); default
 	// <DataDir>.checkpoints, beside (not inside) the data directory.
 	AuditCheckpoints string `toml:"audit_checkpoints"`
+	// AuditRetention is how long audit events stay in the ledger
+	// (WARD_AUDIT_RETENTION), a Go duration or whole days ("2192d"). No
+	// command deletes an event younger than this; older ones can be
+	// archived and pruned. Default DefaultAuditRetention, at least
+	// MinAuditRetention.
+	AuditRetention Duration `toml:"audit_retention"`
 
 	MaxBodyBytes    int64     `toml:"max_body_bytes"`   // WARD_MAX_BODY_BYTES, default 16 MiB
 	TokenTTL        Duration  `toml:"token_ttl"`        // WARD_TOKEN_TTL, default 15m
@@ -53,12 +60,32 @@ type RateLimit struct {
 	Burst     int     `toml:"burst"`      // WARD_TOKEN_RATE_BURST, default 20
 }
 
-// Duration is a time.Duration written as "15m" in TOML.
+// Audit retention bounds. HIPAA requires the documentation of security
+// activity to be kept six years (45 CFR 164.316(b)(2)(i)); 2192 days
+// cover any six calendar years, leap days included. A year is the floor:
+// anything shorter is far more likely a unit mistake ("6h") than a
+// policy, and investigations look back months.
+const (
+	DefaultAuditRetention = 2192 * 24 * time.Hour
+	MinAuditRetention     = 365 * 24 * time.Hour
+)
+
+// Duration is a time.Duration written as "15m" in TOML, or as a whole
+// number of days, "2192d".
 type Duration time.Duration
 
-// UnmarshalText parses a Go duration string.
+// UnmarshalText parses a Go duration string or a number of days ("30d").
 func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
+	s := string(b)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseUint(days, 10, 32)
+		if err != nil || n > uint64(math.MaxInt64/int64(24*time.Hour)) {
+			return fmt.Errorf("invalid duration %q", b)
+		}
+		*d = Duration(time.Duration(n) * 24 * time.Hour)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
 	if err != nil {
 		return fmt.Errorf("invalid duration %q", b)
 	}
@@ -102,7 +129,8 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			*p = v
 		}
 	}
-	durs := map[string]*Duration{"WARD_TOKEN_TTL": &c.TokenTTL, "WARD_SHUTDOWN_TIMEOUT": &c.ShutdownTimeout}
+	durs := map[string]*Duration{"WARD_TOKEN_TTL": &c.TokenTTL, "WARD_SHUTDOWN_TIMEOUT": &c.ShutdownTimeout,
+		"WARD_AUDIT_RETENTION": &c.AuditRetention}
 	for k, p := range durs {
 		if v := getenv(k); v != "" {
 			if err := p.UnmarshalText([]byte(v)); err != nil {
@@ -158,6 +186,13 @@ func (c *Config) FinishData() error {
 	}
 	if c.AuditKey == "" && c.Env == Development {
 		c.AuditKey = filepath.Join(c.DataDir, "keys", "audit.key")
+	}
+	if c.AuditRetention == 0 {
+		c.AuditRetention = Duration(DefaultAuditRetention)
+	}
+	if c.AuditRetention.D() < MinAuditRetention {
+		return fmt.Errorf("audit_retention must be at least %dd (one year); the default is %dd (six years)",
+			MinAuditRetention/(24*time.Hour), DefaultAuditRetention/(24*time.Hour))
 	}
 	return nil
 }

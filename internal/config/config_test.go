@@ -80,3 +80,48 @@ func TestInvalid(t *testing.T) {
 		}
 	}
 }
+
+func TestAuditRetention(t *testing.T) {
+	day := 24 * time.Hour
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		want time.Duration // 0: refused
+	}{
+		{"default six years", nil, 2192 * day},
+		{"days", map[string]string{"WARD_AUDIT_RETENTION": "2190d"}, 2190 * day},
+		{"ten years", map[string]string{"WARD_AUDIT_RETENTION": "3653d"}, 3653 * day},
+		{"go duration", map[string]string{"WARD_AUDIT_RETENTION": "8784h"}, 366 * day},
+		{"one year is the minimum", map[string]string{"WARD_AUDIT_RETENTION": "365d"}, 365 * day},
+		{"under a year", map[string]string{"WARD_AUDIT_RETENTION": "364d"}, 0},
+		{"hours mistaken for years", map[string]string{"WARD_AUDIT_RETENTION": "6h"}, 0},
+		{"negative", map[string]string{"WARD_AUDIT_RETENTION": "-2192d"}, 0},
+		{"not a number", map[string]string{"WARD_AUDIT_RETENTION": "sixd"}, 0},
+		{"too many days", map[string]string{"WARD_AUDIT_RETENTION": "999999999d"}, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load("", env(tt.env))
+			if err == nil {
+				err = c.FinishData()
+			}
+			switch {
+			case tt.want == 0 && err == nil:
+				t.Errorf("accepted: %v", c.AuditRetention.D())
+			case tt.want != 0 && err != nil:
+				t.Errorf("refused: %v", err)
+			case tt.want != 0 && c.AuditRetention.D() != tt.want:
+				t.Errorf("retention = %v, want %v", c.AuditRetention.D(), tt.want)
+			}
+		})
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "ward.toml")
+	os.WriteFile(file, []byte("audit_retention = \"2557d\"\n"), 0o600)
+	c, err := Load(file, env(nil))
+	if err == nil {
+		err = c.FinishData()
+	}
+	if err != nil || c.AuditRetention.D() != 2557*day {
+		t.Errorf("from the file: %v, %v", c.AuditRetention.D(), err)
+	}
+}
