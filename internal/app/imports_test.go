@@ -14,7 +14,7 @@ const mod = "github.com/wardhealth/ward/"
 // store → crypto; nothing imports api, app or cli but their callers.
 var allowed = map[string][]string{
 	"cmd/ward": {"internal/cli"},
-	"internal/cli": {"internal/app", "internal/audit", "internal/audit/auditfhir", "internal/audit/ledger", "internal/auth", "internal/config", "internal/crypto/kms/localkms", "internal/synth", "internal/tlsconf",
+	"internal/cli": {"internal/app", "internal/audit", "internal/audit/auditfhir", "internal/audit/ledger", "internal/audit/report", "internal/auth", "internal/config", "internal/crypto/kms/localkms", "internal/synth", "internal/tlsconf",
 		// ward bench search drives the store and the search engine directly.
 		"internal/crypto/keyring", "internal/fhir", "internal/fhir/search", "internal/index", "internal/store"},
 	"internal/app":                           {"*"},
@@ -26,6 +26,7 @@ var allowed = map[string][]string{
 	"internal/audit":                         {},
 	"internal/audit/auditfhir":               {"internal/audit"},
 	"internal/audit/ledger":                  {"internal/audit"},
+	"internal/audit/report":                  {"internal/audit"},
 	"internal/auth":                          {},
 	"internal/config":                        {},
 	"internal/tlsconf":                       {},
@@ -45,7 +46,7 @@ var allowed = map[string][]string{
 }
 
 // pure packages make decisions or parse data; they must do no I/O.
-var pure = []string{"internal/access", "internal/audit/auditfhir", "internal/fhir", "internal/fhir/search", "internal/fhir/search/internal/fhirpath", "internal/synth"}
+var pure = []string{"internal/access", "internal/audit/auditfhir", "internal/audit/report", "internal/fhir", "internal/fhir/search", "internal/fhir/search/internal/fhirpath", "internal/synth"}
 
 var ioPackages = []string{"os", "net", "net/http", "database/sql", "io/fs", "os/exec", "syscall", "log", "log/slog"}
 

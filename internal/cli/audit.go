@@ -21,7 +21,8 @@ import (
 
 const auditUsage = "Usage: ward audit init-key --out PATH | ward audit verify [--checkpoints FILE] [--data-dir DIR] |\n" +
 	"       ward audit proof (--index N | --from A) [--size M] [--data-dir DIR] |\n" +
-	"       ward audit export --fhir [--from TIME] [--to TIME] [--data-dir DIR]\n"
+	"       ward audit export --fhir [--from TIME] [--to TIME] [--data-dir DIR] |\n" +
+	"       ward audit report (--patient ID | --user ID) [--from TIME] [--to TIME] [--format text|csv|html] [--out FILE]\n"
 
 func auditCmd(args []string, env Env) error {
 	sub := ""
@@ -119,6 +120,8 @@ func auditCmd(args []string, env Env) error {
 			return err
 		}
 		return exportAudit(cfg, lo, hi, env)
+	case "report":
+		return auditReportCmd(args, env)
 	case "--help", "-h":
 		fmt.Fprint(env.Stdout, auditUsage)
 		return errHelp
