@@ -20,6 +20,7 @@ import (
 )
 
 const auditUsage = "Usage: ward audit init-key --out PATH | ward audit verify [--checkpoints FILE] [--data-dir DIR] |\n" +
+	"       ward audit archive --out FILE [--before TIME] | ward audit verify-archive FILE... | ward audit prune --archive FILE |\n" +
 	"       ward audit proof (--index N | --from A) [--size M] [--data-dir DIR] |\n" +
 	"       ward audit export --fhir [--from TIME] [--to TIME] [--data-dir DIR] |\n" +
 	"       ward audit report (--patient ID | --user ID) [--from TIME] [--to TIME] [--format text|csv|html] [--out FILE]\n"
@@ -30,6 +31,8 @@ func auditCmd(args []string, env Env) error {
 		sub, args = args[0], args[1:]
 	}
 	switch sub {
+	case "archive", "verify-archive", "prune":
+		return auditRetentionCmd(sub, args, env)
 	case "init-key":
 		fs := newFlags("audit init-key", "ward audit init-key --out PATH [--base-url URL]   (checkpoint signing key, 0600; verifier key at PATH.pub)", env)
 		out := fs.String("out", "", "path of the new key file (must not exist)")
@@ -168,6 +171,10 @@ func verifyAudit(cfg config.Config, cpsFile, vkeyFile string, env Env) error {
 	if rep.OK() {
 		fmt.Fprintf(env.Stdout, "audit ledger intact: %d events; %d signed checkpoints verified (%d from the external file); covered up to event %d\n",
 			rep.Leaves, rep.Checkpoints, rep.External, rep.Verified)
+		if rep.Floor > 0 {
+			fmt.Fprintf(env.Stdout, "events below %d were archived and pruned: verified from the signed prune record there; %d of %d older checkpoints could not be checked against it\n",
+				rep.Floor, rep.OlderUnchecked, rep.Older)
+		}
 		return nil
 	}
 	if rep.Divergence != nil {
