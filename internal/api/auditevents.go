@@ -45,13 +45,9 @@ func (s *Server) auditEvents(c *call) (*reply, error) {
 	}
 	c.event(audit.ActionRead, c.subtype, "", "", 0)
 	q := c.r.URL.Query()
-	count := defaultAuditCount
-	if v := q.Get("_count"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxAuditCount {
-			return nil, bad("_count must be between 1 and "+strconv.Itoa(maxAuditCount), "_count")
-		}
-		count = n
+	count, err := auditCount(q.Get("_count"))
+	if err != nil {
+		return nil, err
 	}
 	var start uint64
 	if v := q.Get("_cursor"); v != "" {
@@ -61,15 +57,9 @@ func (s *Server) auditEvents(c *call) (*reply, error) {
 		}
 		start = n
 	}
-	var lo, hi time.Time
-	for name, dst := range map[string]*time.Time{"from": &lo, "to": &hi} {
-		if v := q.Get(name); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				return nil, bad(name+" must be an RFC 3339 time such as 2026-11-23T00:00:00Z", name)
-			}
-			*dst = t
-		}
+	lo, hi, err := auditPeriod(q.Get("from"), q.Get("to"))
+	if err != nil {
+		return nil, err
 	}
 	outcome := 0
 	if v := q.Get("outcome"); v != "" {
@@ -98,7 +88,7 @@ func (s *Server) auditEvents(c *call) (*reply, error) {
 	}
 	var page []indexed
 	next := uint64(0)
-	err := s.d.Trail.Events(c.r.Context(), start, func(index uint64, e audit.Event) error {
+	err = s.d.Trail.Events(c.r.Context(), start, func(index uint64, e audit.Event) error {
 		if !match(e) {
 			return nil
 		}
@@ -144,4 +134,35 @@ func (s *Server) auditEvents(c *call) (*reply, error) {
 		out["next"] = nextURL
 	}
 	return jsonReply(out)
+}
+
+// auditCount reads the _count of an audit listing.
+func auditCount(v string) (int, error) {
+	if v == "" {
+		return defaultAuditCount, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxAuditCount {
+		return 0, bad("_count must be between 1 and "+strconv.Itoa(maxAuditCount), "_count")
+	}
+	return n, nil
+}
+
+// auditPeriod reads the from and to of an audit listing (RFC 3339;
+// empty: unbounded).
+func auditPeriod(from, to string) (lo, hi time.Time, err error) {
+	for name, p := range map[string]struct {
+		v   string
+		dst *time.Time
+	}{"from": {from, &lo}, "to": {to, &hi}} {
+		if p.v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, p.v)
+		if err != nil {
+			return lo, hi, bad(name+" must be an RFC 3339 time such as 2026-11-23T00:00:00Z", name)
+		}
+		*p.dst = t
+	}
+	return lo, hi, nil
 }

@@ -48,6 +48,7 @@ type Deps struct {
 	TxAudit  TxRecorder // nil: write events are recorded after the write, like reads
 	Proofs   Proofs
 	Trail    AuditTrail
+	Alerts   AlertList
 	Log      *slog.Logger
 	Ready    func(ctx context.Context) error // readiness probe; nil = always ready
 	BaseURL  string                          // public https base, e.g. https://ward.example.org
@@ -88,6 +89,7 @@ func (s *Server) routes() {
 
 	m.HandleFunc("GET /fhir/R4/metadata", s.metadata)
 	s.fhir("GET /audit/events", "audit-read", s.auditEvents)
+	s.fhir("GET /audit/alerts", "audit-alerts", s.auditAlerts)
 	s.fhir("GET /audit/checkpoint", "audit-checkpoint", s.auditCheckpoint)
 	s.fhir("GET /audit/proof/inclusion", "audit-proof", s.auditInclusion)
 	s.fhir("GET /audit/proof/consistency", "audit-proof", s.auditConsistency)

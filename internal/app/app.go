@@ -9,16 +9,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wardhealth/ward/internal/api"
 	"github.com/wardhealth/ward/internal/audit"
+	"github.com/wardhealth/ward/internal/audit/alert"
 	"github.com/wardhealth/ward/internal/audit/ledger"
 	"github.com/wardhealth/ward/internal/auth"
 	"github.com/wardhealth/ward/internal/config"
@@ -41,6 +42,7 @@ type App struct {
 	Store   *store.Store
 	Auth    *auth.Service
 	Audit   *ledger.Ledger
+	Alerts  *alert.Watcher
 	Handler http.Handler
 
 	checkpoints *ledger.FileSink // closed after the ledger
@@ -113,6 +115,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		db.Close()
 		return nil, err
 	}
+	alerts, err := NewAlerts(cfg, db, led, log)
+	if err != nil {
+		led.Close()
+		sink.Close()
+		db.Close()
+		return nil, err
+	}
 	kr := keyring.New(kek, db, keyring.Options{})
 	st := store.New(db, kr, store.Options{Index: index.NewIndexer(kr)})
 	rec, txRec := auditRecorders(led)
@@ -125,7 +134,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		Audit:    rec,
 		TxAudit:  txRec,
 		Proofs:   led,
-		Trail:    auditTrail{db},
+		Trail:    ledger.Trail{R: db},
+		Alerts:   db,
 		Log:      log,
 		Ready:    db.Ping,
 		BaseURL:  cfg.BaseURL,
@@ -135,7 +145,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		TokenIP:  auth.NewLimiter(cfg.TokenRate.PerIP, cfg.TokenRate.Burst, nil),
 		TokenCli: auth.NewLimiter(cfg.TokenRate.PerClient, cfg.TokenRate.Burst, nil),
 	})
-	return &App{Config: cfg, Log: log, DB: db, Store: st, Auth: as, Audit: led, Handler: h, checkpoints: sink}, nil
+	return &App{Config: cfg, Log: log, DB: db, Store: st, Auth: as, Audit: led, Alerts: alerts, Handler: h, checkpoints: sink}, nil
 }
 
 // ledgerTx records a write's audit events in the write's own transaction
@@ -155,19 +165,6 @@ func (t ledgerTx) RecordTx(tx store.Tx, events []audit.Event) error {
 }
 
 func (t ledgerTx) Committed() { t.l.Notify() }
-
-// auditTrail reads the ledger's stored events for GET /audit/events.
-type auditTrail struct{ db *sqlite.DB }
-
-func (t auditTrail) Events(ctx context.Context, from uint64, fn func(uint64, audit.Event) error) error {
-	return t.db.ScanLeaves(ctx, from, math.MaxUint64, func(index uint64, data, _ []byte) error {
-		_, e, err := ledger.DecodeLeaf(data)
-		if err != nil {
-			return fmt.Errorf("audit event %d: %w", index, err)
-		}
-		return fn(index, e)
-	})
-}
 
 // CreateAuditKey makes a checkpoint signing key file (0600) for the log
 // named after the base URL's host, and its verifier key beside it
@@ -248,18 +245,17 @@ func (a *App) Serve(ctx context.Context, listening func(addr net.Addr)) error {
 	if listening != nil {
 		listening(ln.Addr())
 	}
-	sweepDone := make(chan struct{})
+	// Background work: the token sweep and the audit alert watcher.
+	var bg sync.WaitGroup
 	sweepCtx, stopSweep := context.WithCancel(ctx)
-	go func() {
-		defer close(sweepDone)
-		a.sweepTokens(sweepCtx)
-	}()
+	bg.Go(func() { a.sweepTokens(sweepCtx) })
+	bg.Go(func() { a.Alerts.Run(sweepCtx, time.Second) })
+	stopBackground := func() { stopSweep(); bg.Wait() }
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ServeTLS(ln, "", "") }()
 	select {
 	case err := <-errc:
-		stopSweep()
-		<-sweepDone
+		stopBackground()
 		return err
 	case <-ctx.Done():
 	}
@@ -267,8 +263,7 @@ func (a *App) Serve(ctx context.Context, listening func(addr net.Addr)) error {
 	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout.D())
 	defer cancel()
 	err = srv.Shutdown(sctx)
-	stopSweep()
-	<-sweepDone
+	stopBackground()
 	if errors.Is(<-errc, http.ErrServerClosed) && err == nil {
 		return nil
 	}

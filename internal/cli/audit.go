@@ -183,6 +183,15 @@ func verifyAudit(cfg config.Config, cpsFile, vkeyFile string, env Env) error {
 	for _, p := range rep.Problems {
 		fmt.Fprintf(env.Stdout, "problem: %s\n", p)
 	}
+	summary := "ward audit verify failed"
+	if rep.Divergence != nil {
+		summary += ": " + rep.Divergence.String()
+	} else if len(rep.Problems) > 0 {
+		summary += ": " + rep.Problems[0]
+	}
+	if err := app.RaiseVerificationAlert(ctx, cfg, db, summary, nil); err != nil {
+		fmt.Fprintf(env.Stderr, "warning: could not raise the alert: %v\n", err)
+	}
 	return errors.New("audit ledger verification failed")
 }
 

@@ -215,6 +215,27 @@ func TestServe(t *testing.T) {
 		t.Fatalf("token: %d %+v", resp.StatusCode, tok)
 	}
 
+	// The running server's alert watcher notices five refused requests.
+	for range 5 {
+		resp, err := hc.Get("https://" + addr + "/fhir/R4/Patient")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	adb, err := sql.Open("sqlite", filepath.Join(data, "ward.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var alerts int
+	for deadline := time.Now().Add(20 * time.Second); alerts == 0 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		adb.QueryRow(`SELECT count(*) FROM audit_alerts WHERE rule = 'repeated-denials'`).Scan(&alerts)
+	}
+	adb.Close()
+	if alerts != 1 {
+		t.Errorf("%d repeated-denials alerts from the running server, want 1", alerts)
+	}
+
 	// Start a create whose body arrives slowly, then ask the server to stop.
 	pr, pw := io.Pipe()
 	req, _ = http.NewRequest("POST", "https://"+addr+"/fhir/R4/Patient", pr)
@@ -286,6 +307,11 @@ func TestServe(t *testing.T) {
 	t.Logf("audit verify after tampering: %s", strings.TrimSpace(vout))
 	if code != 1 || !strings.Contains(vout, "modified at index 1") {
 		t.Errorf("tampered ledger: exit %d, %q", code, vout)
+	}
+	// The failure is raised as a deployment-wide alert.
+	var rule, summary string
+	if err := db.QueryRow(`SELECT rule, summary FROM audit_alerts WHERE rule = 'verification-failed' AND tenant = ''`).Scan(&rule, &summary); err != nil || rule != "verification-failed" || !strings.Contains(summary, "modified at index 1") {
+		t.Errorf("verification alert: %q %q %v", rule, summary, err)
 	}
 }
 

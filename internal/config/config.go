@@ -51,6 +51,21 @@ type Config struct {
 	ShutdownTimeout Duration  `toml:"shutdown_timeout"` // WARD_SHUTDOWN_TIMEOUT, default 20s
 	LogLevel        string    `toml:"log_level"`        // WARD_LOG_LEVEL: debug|info|warn|error
 	TokenRate       RateLimit `toml:"token_rate"`       // token endpoint limits
+	Alerts          Alerts    `toml:"audit_alerts"`     // audit alert rules and delivery
+}
+
+// Alerts sets the audit alert rules (internal/audit/alert) and where
+// alerts are sent. Zero values take the rules' defaults.
+type Alerts struct {
+	MaxPatients int    `toml:"max_patients"` // WARD_AUDIT_ALERT_MAX_PATIENTS: distinct patients one actor may read per hour, default 50
+	Denials     int    `toml:"denials"`      // WARD_AUDIT_ALERT_DENIALS: refused requests per 10 minutes, default 5
+	Hours       string `toml:"hours"`        // WARD_AUDIT_ALERT_HOURS: working hours "07:00-19:00"; "" = rule off
+	TimeZone    string `toml:"time_zone"`    // WARD_AUDIT_ALERT_TIME_ZONE: IANA zone of Hours, default UTC
+	// Webhook is an https URL that receives every alert as signed JSON
+	// (WARD_AUDIT_ALERT_WEBHOOK); WebhookSecretFile holds the shared
+	// secret, 32 bytes or more (WARD_AUDIT_ALERT_WEBHOOK_SECRET_FILE).
+	Webhook           string `toml:"webhook"`
+	WebhookSecretFile string `toml:"webhook_secret_file"`
 }
 
 // RateLimit is a token-bucket limit: Per requests per second with Burst.
@@ -123,6 +138,8 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		"WARD_TLS_CERT": &c.TLSCert, "WARD_TLS_KEY": &c.TLSKey,
 		"WARD_BASE_URL": &c.BaseURL, "WARD_LOG_LEVEL": &c.LogLevel,
 		"WARD_AUDIT_KEY": &c.AuditKey, "WARD_AUDIT_CHECKPOINTS": &c.AuditCheckpoints,
+		"WARD_AUDIT_ALERT_HOURS": &c.Alerts.Hours, "WARD_AUDIT_ALERT_TIME_ZONE": &c.Alerts.TimeZone,
+		"WARD_AUDIT_ALERT_WEBHOOK": &c.Alerts.Webhook, "WARD_AUDIT_ALERT_WEBHOOK_SECRET_FILE": &c.Alerts.WebhookSecretFile,
 	}
 	for k, p := range str {
 		if v := getenv(k); v != "" {
@@ -155,12 +172,16 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			*p = f
 		}
 	}
-	if v := getenv("WARD_TOKEN_RATE_BURST"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return fmt.Errorf("WARD_TOKEN_RATE_BURST: not an integer")
+	ints := map[string]*int{"WARD_TOKEN_RATE_BURST": &c.TokenRate.Burst,
+		"WARD_AUDIT_ALERT_MAX_PATIENTS": &c.Alerts.MaxPatients, "WARD_AUDIT_ALERT_DENIALS": &c.Alerts.Denials}
+	for k, p := range ints {
+		if v := getenv(k); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%s: not an integer", k)
+			}
+			*p = n
 		}
-		c.TokenRate.Burst = n
 	}
 	return nil
 }
@@ -269,6 +290,22 @@ func (c *Config) Finish() error {
 		return errors.New("base_url must be an https:// URL")
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	return c.Alerts.finish()
+}
+
+func (a *Alerts) finish() error {
+	if a.MaxPatients < 0 || a.Denials < 0 {
+		return errors.New("audit_alerts: max_patients and denials must not be negative")
+	}
+	if a.TimeZone == "" {
+		a.TimeZone = "UTC"
+	}
+	if _, err := time.LoadLocation(a.TimeZone); err != nil {
+		return fmt.Errorf("audit_alerts.time_zone %q: not a known time zone", a.TimeZone)
+	}
+	if (a.Webhook == "") != (a.WebhookSecretFile == "") {
+		return errors.New("audit_alerts: webhook and webhook_secret_file must be set together")
+	}
 	return nil
 }
 
