@@ -209,8 +209,8 @@ func TestEventsNamePatientSessionPurpose(t *testing.T) {
 	var page struct {
 		Events []struct {
 			Patient string `json:"patient"`
-			Session             string `json:"session"`
-			Purpose             string `json:"purpose"`
+			Session string `json:"session"`
+			Purpose string `json:"purpose"`
 		}
 	}
 	if err := json.Unmarshal(r.Body, &page); err != nil {

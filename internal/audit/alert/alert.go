@@ -35,7 +35,7 @@ const (
 // Alert is one raised alert. Summary is for people and holds no PHI:
 // ids, counts and the rule, never names, patient ids or values.
 type Alert struct {
-	ID       int64 // assigned when stored
+	ID       int64  // assigned when stored
 	Key      string // one alert per key: replaying events raises nothing twice
 	Time     time.Time
 	Tenant   string // "" for the whole deployment (verification)

@@ -182,10 +182,10 @@ func TestNewNetwork(t *testing.T) {
 		return audit.Event{Time: at, Tenant: "t1", ActorID: "c1", ActorKind: "client", Action: "E", Subtype: "token", Outcome: 200, SourceIP: ip}
 	}
 	evs := []audit.Event{
-		token("10.0.0.5", t0),                        // first network: a baseline, not an alert
-		token("10.0.0.9", t0.Add(time.Hour)),         // same /24
-		token("192.0.2.1", t0.Add(2*time.Hour)),      // new
-		token("192.0.2.77", t0.Add(3*time.Hour)),     // same /24 as the last
+		token("10.0.0.5", t0),                         // first network: a baseline, not an alert
+		token("10.0.0.9", t0.Add(time.Hour)),          // same /24
+		token("192.0.2.1", t0.Add(2*time.Hour)),       // new
+		token("192.0.2.77", t0.Add(3*time.Hour)),      // same /24 as the last
 		token("2001:db8:1:2::1", t0.Add(4*time.Hour)), // new (IPv6 /48)
 		token("2001:db8:1:3::1", t0.Add(5*time.Hour)), // same /48
 	}
@@ -203,8 +203,10 @@ func TestNewNetwork(t *testing.T) {
 
 type surnames map[string]string
 
-func (s surnames) Actor(_ context.Context, _, id string) (string, error)   { return s["actor:"+id], nil }
-func (s surnames) Patient(_ context.Context, _, id string) (string, error) { return s["patient:"+id], nil }
+func (s surnames) Actor(_ context.Context, _, id string) (string, error) { return s["actor:"+id], nil }
+func (s surnames) Patient(_ context.Context, _, id string) (string, error) {
+	return s["patient:"+id], nil
+}
 
 func TestSameSurname(t *testing.T) {
 	names := surnames{"actor:u1": "Jones", "patient:p1": "JONES ", "patient:p2": "Smith"}
