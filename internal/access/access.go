@@ -58,12 +58,12 @@ func Decide(s Subject, a Action, r Resource) Decision {
 			return Decision{Allow: true, Reason: "service role: audit checkpoints and proofs (hashes only)"}
 		}
 		return Decision{Reason: "service role: the audit trail needs the auditor role"}
-	case "auditor":
+	case "auditor", "privacy-officer":
 		switch a {
 		case ReadAudit, VerifyAudit:
-			return Decision{Allow: true, Reason: "auditor role: the tenant's audit trail"}
+			return Decision{Allow: true, Reason: s.Role + " role: the tenant's audit trail"}
 		}
-		return Decision{Reason: "auditor role: no access to clinical content"}
+		return Decision{Reason: s.Role + " role: no access to clinical content"}
 	}
 	return Decision{Reason: "role has no FHIR privileges"}
 }

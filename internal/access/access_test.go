@@ -28,6 +28,8 @@ func TestDecide(t *testing.T) {
 		{"auditor cannot read clinical data", aud, Read, Resource{Tenant: "t1", Type: "Observation"}, false},
 		{"auditor cannot search clinical data", aud, Search, Resource{Tenant: "t1", Type: "Patient"}, false},
 		{"auditor of another tenant denied", aud, ReadAudit, Resource{Tenant: "t2"}, false},
+		{"privacy officer reads the audit trail", Subject{ID: "c-4", Role: "privacy-officer", Tenant: "t1"}, ReadAudit, Resource{Tenant: "t1"}, true},
+		{"privacy officer cannot read clinical data", Subject{ID: "c-4", Role: "privacy-officer", Tenant: "t1"}, Read, Resource{Tenant: "t1", Type: "Patient"}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -6,12 +6,16 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -215,6 +219,29 @@ func (a *App) Close() error {
 	return errors.Join(a.Audit.Close(), a.checkpoints.Close(), a.DB.Close())
 }
 
+// lifecycleEvent records a start or stop of ward with a digest of its
+// configuration (which holds paths and limits, no secrets), so the trail
+// shows every configuration change: the digest differs from the last
+// start's. The actor is the operating-system user running ward.
+func lifecycleEvent(cfg config.Config, subtype string) audit.Event {
+	b, _ := json.Marshal(cfg)
+	sum := sha256.Sum256(b)
+	return audit.Event{
+		Time: time.Now().UTC(), ActorID: OperatorID(), ActorKind: "operator",
+		Action: audit.ActionExecute, Subtype: subtype, EntityType: "Config", EntityID: hex.EncodeToString(sum[:8]),
+		Outcome: 200, EntryPoint: "cli",
+	}
+}
+
+// OperatorID names the operating-system user running ward, as the actor
+// of operator events: "os:<user>".
+func OperatorID() string {
+	if u, err := user.Current(); err == nil {
+		return "os:" + u.Username
+	}
+	return "os:unknown"
+}
+
 // Serve listens with TLS on cfg.Addr until ctx is done, then stops taking
 // connections and drains in-flight requests. listening is called once the
 // socket is bound, with its address.
@@ -231,6 +258,15 @@ func (a *App) Serve(ctx context.Context, listening func(addr net.Addr)) error {
 	if err != nil {
 		return err
 	}
+	if err := a.Audit.Record(ctx, []audit.Event{lifecycleEvent(a.Config, "server-start")}); err != nil {
+		ln.Close()
+		return fmt.Errorf("record the start in the audit trail: %w", err)
+	}
+	defer func() {
+		if err := a.Audit.Record(context.WithoutCancel(ctx), []audit.Event{lifecycleEvent(a.Config, "server-stop")}); err != nil {
+			a.Log.Error("could not record the stop in the audit trail", "err", err.Error())
+		}
+	}()
 	srv := &http.Server{
 		Handler:           a.Handler,
 		TLSConfig:         tc,

@@ -25,10 +25,14 @@ const (
 	// RoleAuditor reads the audit trail of the client's tenant (a SIEM or
 	// compliance tool) and nothing else: no clinical content.
 	RoleAuditor = "auditor"
+	// RolePrivacyOfficer reads the audit trail as the auditor does; the
+	// privacy officer's other duties (reviews, disclosures) come with
+	// people accounts.
+	RolePrivacyOfficer = "privacy-officer"
 )
 
 // Roles lists every role ward knows, for validation and help text.
-func Roles() []string { return []string{RoleService, RoleAuditor} }
+func Roles() []string { return []string{RoleService, RoleAuditor, RolePrivacyOfficer} }
 
 // ErrInvalidCredentials means a client id/secret or bearer token did not
 // verify. Callers must not say which part was wrong.

@@ -295,6 +295,11 @@ func TestServe(t *testing.T) {
 	if code != 0 || !strings.Contains(vout, "audit ledger intact") {
 		t.Fatalf("audit verify: %d %q %q", code, vout, verr)
 	}
+	// The start and the stop are in the trail, with the configuration's digest.
+	if code, xout, _ := run(t, "audit", "export", "--fhir", "--dev", "--data-dir", data); code != 0 ||
+		!strings.Contains(xout, `"code":"server-start"`) || !strings.Contains(xout, `"code":"server-stop"`) {
+		t.Errorf("start and stop events: exit %d", code)
+	}
 	db, err := sql.Open("sqlite", filepath.Join(data, "ward.db"))
 	if err != nil {
 		t.Fatal(err)
