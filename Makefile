@@ -23,6 +23,7 @@ test:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 1000000x ./internal/fhir
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 200000x ./internal/fhir/search
+	$(GO) test -run '^$$' -fuzz '^FuzzVerifyArchive$$' -fuzztime 100000x ./internal/audit/ledger
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

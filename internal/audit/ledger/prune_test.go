@@ -182,20 +182,43 @@ func TestArchivePruneVerify(t *testing.T) {
 
 func TestPruneOlderCheckpoints(t *testing.T) {
 	// Checkpoints below the floor are checked by consistency proofs where
-	// the remaining hashes allow: with checkpoints every 8 events and the
-	// floor at 40, the one at 32 is proved by the prune record's node
-	// [32, 40); those at 8, 16 and 24 would need pruned leaves.
-	f := buildFixture(t, 64, 8)
-	db := openDB(t, f.path)
-	arch, info := archive(t, f, db, nowFor(41), time.Time{})
-	if info.To != 40 {
-		t.Fatalf("archive: %+v", info)
+	// the remaining hashes (the prune record's nodes, and the cached nodes
+	// at levels 8, 16, ...) allow.
+	tests := []struct {
+		name                  string
+		events, every, at     int
+		floor                 uint64
+		older, olderUnchecked int
+	}{
+		// Floor 40: the checkpoint at 32 is proved by the record's node
+		// [32, 40); those at 8, 16 and 24 would need pruned leaves.
+		{"every 8", 64, 8, 41, 40, 4, 3},
+		// Checkpoints at multiples of 256 are proved by cached nodes.
+		{"every 256", 1300, 256, 1100, 1024, 3, 0},
 	}
-	if _, err := prune(db, f, arch, nowFor(41)); err != nil {
-		t.Fatal(err)
-	}
-	if rep := mustVerify(t, db, f.verifier, f.external); rep.Older != 4 || rep.OlderUnchecked != 3 {
-		t.Errorf("older checkpoints: %d, unchecked %d; want 4 and 3", rep.Older, rep.OlderUnchecked)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := buildFixture(t, tt.events, tt.every)
+			db := openDB(t, f.path)
+			arch, info := archive(t, f, db, nowFor(tt.at), time.Time{})
+			if info.To != tt.floor {
+				t.Fatalf("archive: %+v", info)
+			}
+			if _, err := prune(db, f, arch, nowFor(tt.at)); err != nil {
+				t.Fatal(err)
+			}
+			if rep := mustVerify(t, db, f.verifier, f.external); rep.Older != tt.older || rep.OlderUnchecked != tt.olderUnchecked {
+				t.Errorf("older checkpoints: %d, unchecked %d; want %d and %d", rep.Older, rep.OlderUnchecked, tt.older, tt.olderUnchecked)
+			}
+			if tt.olderUnchecked == 0 {
+				// An altered cached node makes the proof fail: reported.
+				mustExec(t, openRaw(t, f.path), `UPDATE audit_nodes SET hash = zeroblob(32) WHERE node = ?`, uint64(8)<<56)
+				rep := f.verify(t, f.external)
+				if rep.Divergence != nil || len(rep.Problems) == 0 || !strings.Contains(rep.Problems[0], "not consistent with the prune record") {
+					t.Errorf("altered cached node: %+v", rep)
+				}
+			}
+		})
 	}
 }
 
@@ -549,4 +572,24 @@ func recordHashes(rec []byte, floor uint64) [][]byte {
 		hs = append(hs, bytes.Clone(tail[32*i:32*(i+1)]))
 	}
 	return hs
+}
+
+func FuzzVerifyArchive(f *testing.F) {
+	// Archives are read from files an operator keeps: untrusted input. The
+	// only inputs that verify are the archives the key actually signed.
+	fx := buildFixture(f, 20, 5)
+	db := openDB(f, fx.path)
+	a1, _ := archive(f, fx, db, nowFor(12), time.Time{})
+	if _, err := prune(db, fx, a1, nowFor(12)); err != nil {
+		f.Fatal(err)
+	}
+	a2, _ := archive(f, fx, db, nowFor(19), time.Time{})
+	f.Add(a1)
+	f.Add(a2)
+	f.Add([]byte("ward-audit-archive v1\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if _, err := ledger.VerifyArchive(bytes.NewReader(data), fx.verifier); err == nil && !bytes.Equal(data, a1) && !bytes.Equal(data, a2) {
+			t.Errorf("accepted an archive the key did not sign: %q", data)
+		}
+	})
 }
