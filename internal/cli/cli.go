@@ -53,6 +53,9 @@ Usage:
   ward client disable ID
   ward audit init-key --out PATH
   ward audit verify [--checkpoints FILE] [--verifier-key FILE]
+  ward audit archive --out FILE [--before TIME]
+  ward audit verify-archive FILE...
+  ward audit prune --archive FILE
   ward bench gen --patients N [--seed S] [--format bundle|ndjson] [--out PATH]
   ward bench search --data DIR [--patients N] [--observations N] [--reuse] [--json]
   ward version
