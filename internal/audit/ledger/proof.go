@@ -100,9 +100,8 @@ func newHashSource(ctx context.Context, r Reader) (*hashSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	src := &hashSource{r: r, floor: floor}
 	if floor == 0 && rec == nil {
-		return src, nil
+		return &hashSource{r: r}, nil
 	}
 	b, err := decodePruneRecord(rec)
 	if err != nil {
@@ -111,11 +110,16 @@ func newHashSource(ctx context.Context, r Reader) (*hashSource, error) {
 	if b.floor != floor {
 		return nil, fmt.Errorf("%w: the prune record stored for floor %d is for floor %d", ErrIntegrity, floor, b.floor)
 	}
-	src.base = make(map[compact.NodeID][]byte, len(b.hashes))
-	for i, id := range compact.RangeNodes(0, floor, nil) {
+	return b.hashSource(r), nil
+}
+
+// hashSource returns a hashSource over r that starts from the base.
+func (b base) hashSource(r Reader) *hashSource {
+	src := &hashSource{r: r, floor: b.floor, base: make(map[compact.NodeID][]byte, len(b.hashes))}
+	for i, id := range compact.RangeNodes(0, b.floor, nil) {
 		src.base[id] = b.hashes[i]
 	}
-	return src, nil
+	return src
 }
 
 // node returns the hash of one node.
@@ -166,9 +170,14 @@ func fetch(ctx context.Context, r Reader, ids []compact.NodeID) ([][]byte, error
 	if err != nil {
 		return nil, err
 	}
+	return src.fetch(ctx, ids)
+}
+
+func (h *hashSource) fetch(ctx context.Context, ids []compact.NodeID) ([][]byte, error) {
 	hs := make([][]byte, len(ids))
 	for i, id := range ids {
-		if hs[i], err = src.node(ctx, id); err != nil {
+		var err error
+		if hs[i], err = h.node(ctx, id); err != nil {
 			return nil, err
 		}
 	}
@@ -200,11 +209,19 @@ func InclusionProof(ctx context.Context, r Reader, index, size uint64) ([][]byte
 // After a prune, it is ErrPruned when it needs hashes that went with the
 // pruned leaves.
 func ConsistencyProof(ctx context.Context, r Reader, size1, size2 uint64) ([][]byte, error) {
+	src, err := newHashSource(ctx, r)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: consistency proof: %w", err)
+	}
+	return src.consistencyProof(ctx, size1, size2)
+}
+
+func (h *hashSource) consistencyProof(ctx context.Context, size1, size2 uint64) ([][]byte, error) {
 	nodes, err := proof.Consistency(size1, size2)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: consistency proof: %w", err)
 	}
-	hs, err := fetch(ctx, r, nodes.IDs)
+	hs, err := h.fetch(ctx, nodes.IDs)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: consistency proof: %w", err)
 	}

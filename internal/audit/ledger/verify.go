@@ -162,6 +162,7 @@ func Verify(ctx context.Context, r Reader, v note.Verifier, external []byte) (Re
 	}
 	// Checkpoints below the floor can only be checked by proofs; the one
 	// at the floor must be the prune record's.
+	src := b.hashSource(r)
 	above := cps[:0:0]
 	for _, c := range cps {
 		switch {
@@ -172,7 +173,7 @@ func Verify(ctx context.Context, r Reader, v note.Verifier, external []byte) (Re
 				rep.Problems = append(rep.Problems, fmt.Sprintf("two validly signed checkpoints at size %d, the prune floor, with different roots (a fork: the signing key signed two histories)", floor))
 			}
 		default:
-			if err := checkOlder(ctx, r, c, b, &rep); err != nil {
+			if err := checkOlder(ctx, src, c, b, &rep); err != nil {
 				return rep, err
 			}
 		}
@@ -209,9 +210,9 @@ func Verify(ctx context.Context, r Reader, v note.Verifier, external []byte) (Re
 
 // checkOlder checks a signed checkpoint below the prune floor against the
 // prune record with a consistency proof from the remaining hashes.
-func checkOlder(ctx context.Context, r Reader, c Checkpoint, b base, rep *Report) error {
+func checkOlder(ctx context.Context, src *hashSource, c Checkpoint, b base, rep *Report) error {
 	rep.Older++
-	p, err := ConsistencyProof(ctx, r, c.Size, b.floor)
+	p, err := src.consistencyProof(ctx, c.Size, b.floor)
 	if errors.Is(err, ErrPruned) {
 		rep.OlderUnchecked++
 		return nil
