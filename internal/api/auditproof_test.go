@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wardhealth/ward/internal/api/apitest"
 	"github.com/wardhealth/ward/internal/audit/ledger"
@@ -232,4 +233,29 @@ func TestEventsNamePatientSessionPurpose(t *testing.T) {
 	if len(page.Events) != 9 || purposes != 1 || sessions != 9 {
 		t.Fatalf("patient filter: %d events (want 9), %d with purpose TREAT (want 1), %d with a session id: %s", len(page.Events), purposes, sessions, r.Body)
 	}
+}
+
+// TestProofOfPrunedEvent: once old events are archived and pruned, their
+// inclusion proof is 410 Gone, not an internal error.
+func TestProofOfPrunedEvent(t *testing.T) {
+	h := apitest.New(t)
+	h.Run(t, apitest.Scenario{Method: "POST", Path: "/fhir/R4/Patient", Body: patient, Status: 201, AnyEvents: true})
+	checkpointOf(t, h)
+	signer, verifier, err := ledger.LoadKeyFile(h.Cfg.AuditKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A clock seven years ahead puts every event past the retention.
+	later := func() time.Time { return time.Now().Add(7 * 366 * 24 * time.Hour) }
+	const retention = 6 * 366 * 24 * time.Hour
+	var arch bytes.Buffer
+	info, err := ledger.WriteArchive(t.Context(), h.App.DB, signer, verifier, &arch, ledger.ArchiveOptions{Retention: retention, Now: later})
+	if err != nil || info.To == 0 {
+		t.Fatalf("archive: %+v %v", info, err)
+	}
+	if _, err := ledger.Prune(t.Context(), h.App.DB, verifier, &arch, ledger.PruneOptions{Retention: retention, Now: later}); err != nil {
+		t.Fatal(err)
+	}
+	h.Run(t, apitest.Scenario{Method: "GET", Path: "/audit/proof/inclusion?index=0", Status: 410, Contains: []string{"archived and pruned"},
+		Events: []apitest.Event{{Action: "R", Subtype: "audit-proof", Outcome: 410}}})
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/wardhealth/ward/internal/audit"
 	"github.com/wardhealth/ward/internal/fhir"
 	"github.com/wardhealth/ward/internal/fhir/search"
 	"github.com/wardhealth/ward/internal/index"
@@ -95,6 +96,8 @@ func (s *Server) classify(rid string, err error) (int, []ooIssue) {
 		return http.StatusForbidden, []ooIssue{issue("forbidden", "access denied: "+forb.reason, expr...)}
 	case errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound, []ooIssue{issue("not-found", "resource not found", expr...)}
+	case errors.Is(err, audit.ErrPruned):
+		return http.StatusGone, []ooIssue{issue("not-found", "the audit event was archived and pruned after its retention period; its proof is in the signed archive")}
 	case errors.Is(err, store.ErrGone):
 		return http.StatusGone, []ooIssue{issue("deleted", "resource deleted", expr...)}
 	case errors.Is(err, store.ErrVersionConflict):

@@ -6,8 +6,13 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"time"
 )
+
+// ErrPruned means an event was archived and deleted after its retention
+// period: what needs it (a proof) must use the signed archive.
+var ErrPruned = errors.New("audit event pruned (archived and deleted after its retention period)")
 
 // Actions, as in FHIR AuditEvent.action.
 const (

@@ -11,6 +11,8 @@ import (
 
 	"github.com/transparency-dev/merkle/compact"
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/wardhealth/ward/internal/audit"
 )
 
 // Retention. Only a prefix of a Merkle log can be removed: events past the
@@ -26,7 +28,7 @@ import (
 var (
 	// ErrPruned means a leaf was archived and deleted after its retention
 	// period; proofs that need it cannot be built from the store.
-	ErrPruned = errors.New("ledger: audit event pruned (archived and deleted after its retention period)")
+	ErrPruned = audit.ErrPruned
 	// ErrRetention means an event is still inside the retention period and
 	// must not be deleted.
 	ErrRetention = errors.New("ledger: audit event inside the retention period")
