@@ -9,7 +9,6 @@ import (
 	"math"
 	"net/http"
 	"os"
-	"os/user"
 	"slices"
 	"strings"
 	"time"
@@ -179,7 +178,7 @@ func auditReport(cfg config.Config, req reportRequest, now time.Time, env Env) (
 // a user's report names the user as its entity.
 func reportEvent(req reportRequest, names clientNames, now time.Time) audit.Event {
 	e := audit.Event{
-		Time: now.UTC(), Tenant: req.filter.Tenant, ActorID: operatorID(), ActorKind: "operator",
+		Time: now.UTC(), Tenant: req.filter.Tenant, ActorID: app.OperatorID(), ActorKind: "operator",
 		Action: audit.ActionRead, Subtype: "audit-report", PatientID: req.filter.PatientID,
 		Query: req.params, Outcome: http.StatusOK, EntryPoint: "cli",
 	}
@@ -192,13 +191,6 @@ func reportEvent(req reportRequest, names clientNames, now time.Time) audit.Even
 	return e
 }
 
-// operatorID is the actor id of the operating-system user running ward.
-func operatorID() string {
-	if u, err := user.Current(); err == nil {
-		return "os:" + u.Username
-	}
-	return "os:unknown"
-}
 
 // clientNames resolves the service clients of one tenant to their names.
 type clientNames struct {

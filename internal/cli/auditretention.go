@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/user"
 	"strings"
 	"time"
 
@@ -239,12 +238,8 @@ func archiveVerifier(c common, file string, env Env) (note.Verifier, error) {
 // operatorEvent is the audit event of an archive or prune run by the
 // operating-system user running ward.
 func operatorEvent(action, subtype string, info ledger.ArchiveInfo) audit.Event {
-	actor := "unknown"
-	if u, err := user.Current(); err == nil {
-		actor = u.Username
-	}
 	return audit.Event{
-		Time: time.Now().UTC(), ActorID: "os:" + actor, ActorKind: "operator",
+		Time: time.Now().UTC(), ActorID: app.OperatorID(), ActorKind: "operator",
 		Action: action, Subtype: subtype, EntityType: "AuditLedger", EntityID: fmt.Sprintf("%d-%d", info.From, info.To),
 		Outcome: http.StatusOK, EntryPoint: "cli",
 	}

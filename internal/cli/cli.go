@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"os/user"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -436,12 +435,8 @@ func withAuthDB(c common, env Env, fn func(ctx context.Context, as *auth.Service
 // recordOperator records a client command in the audit ledger: the actor
 // is the operating-system user running ward, the entry point "cli".
 func recordOperator(ctx context.Context, record recorder, tenant, subtype, clientID string, outcome int) error {
-	actor := "unknown"
-	if u, err := user.Current(); err == nil {
-		actor = u.Username
-	}
 	return record(ctx, []audit.Event{{
-		Time: time.Now().UTC(), Tenant: tenant, ActorID: "os:" + actor, ActorKind: "operator",
+		Time: time.Now().UTC(), Tenant: tenant, ActorID: app.OperatorID(), ActorKind: "operator",
 		Action: audit.ActionExecute, Subtype: subtype, EntityType: "Client", EntityID: clientID,
 		Outcome: outcome, EntryPoint: "cli",
 	}})
