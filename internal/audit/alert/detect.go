@@ -262,86 +262,79 @@ type requestRun struct {
 	reads      int
 }
 
-// patientWindow is one actor's reads of patient records within the
-// window: a queue in time order and the count per patient.
-type patientWindow struct {
-	q       []patientRead
-	counts  map[string]int
+// window holds an actor's recent events in time order and raises once
+// per run above a limit.
+type window struct {
+	q       []entry
 	alerted bool // raised for the current run above the limit
 }
 
-type patientRead struct {
+type entry struct {
 	t       time.Time
-	patient string
 	index   uint64
+	patient string
+}
+
+// push appends e and returns the entries older than span before it,
+// which it drops.
+func (w *window) push(e entry, span time.Duration) (dropped []entry) {
+	w.q = append(w.q, e)
+	cut := e.t.Add(-span)
+	i := 0
+	for i < len(w.q) && !w.q[i].t.After(cut) {
+		i++
+	}
+	dropped, w.q = w.q[:i], w.q[i:]
+	return dropped
+}
+
+// crossed reports whether the window is over its limit for the first
+// time in this run.
+func (w *window) crossed(over bool) bool {
+	if !over {
+		w.alerted = false
+		return false
+	}
+	if w.alerted {
+		return false
+	}
+	w.alerted = true
+	return true
+}
+
+func (w *window) last() time.Time {
+	if len(w.q) == 0 {
+		return time.Time{}
+	}
+	return w.q[len(w.q)-1].t
+}
+
+// patientWindow counts the distinct patients of one actor's reads.
+type patientWindow struct {
+	window
+	counts map[string]int
 }
 
 // add records a read and reports, once per run above the limit, that the
-// distinct patients within the window exceed max.
-func (w *patientWindow) add(t time.Time, patient string, index uint64, window time.Duration, limit int) (first uint64, n int, raise bool) {
-	w.q = append(w.q, patientRead{t, patient, index})
+// distinct patients within the span exceed limit.
+func (w *patientWindow) add(t time.Time, patient string, index uint64, span time.Duration, limit int) (first uint64, n int, raise bool) {
 	w.counts[patient]++
-	cut := t.Add(-window)
-	i := 0
-	for ; i < len(w.q) && !w.q[i].t.After(cut); i++ {
-		p := w.q[i].patient
-		if w.counts[p]--; w.counts[p] == 0 {
-			delete(w.counts, p)
+	for _, e := range w.push(entry{t, index, patient}, span) {
+		if w.counts[e.patient]--; w.counts[e.patient] == 0 {
+			delete(w.counts, e.patient)
 		}
 	}
-	w.q = w.q[i:]
 	n = len(w.counts)
-	if n <= limit {
-		w.alerted = false
-		return 0, n, false
-	}
-	if w.alerted {
-		return 0, n, false
-	}
-	w.alerted = true
-	return w.q[0].index, n, true
+	return w.q[0].index, n, w.crossed(n > limit)
 }
 
-func (w *patientWindow) last() time.Time {
-	if len(w.q) == 0 {
-		return time.Time{}
-	}
-	return w.q[len(w.q)-1].t
-}
+// eventWindow counts events, such as refused requests.
+type eventWindow struct{ window }
 
-// eventWindow counts events within a window.
-type eventWindow struct {
-	q       []stamp
-	alerted bool
-}
-
-type stamp struct {
-	t     time.Time
-	index uint64
-}
-
-func (w *eventWindow) add(t time.Time, index uint64, window time.Duration, limit int) (first uint64, n int, raise bool) {
-	w.q = append(w.q, stamp{t, index})
-	cut := t.Add(-window)
-	i := 0
-	for ; i < len(w.q) && !w.q[i].t.After(cut); i++ {
-	}
-	w.q = w.q[i:]
+// add records an event and reports, once per run at or above the limit,
+// how many there are within the span.
+func (w *eventWindow) add(t time.Time, index uint64, span time.Duration, limit int) (first uint64, n int, raise bool) {
+	w.push(entry{t: t, index: index}, span)
 	n = len(w.q)
-	if n < limit {
-		w.alerted = false
-		return 0, n, false
-	}
-	if w.alerted {
-		return 0, n, false
-	}
-	w.alerted = true
-	return w.q[0].index, n, true
-}
-
-func (w *eventWindow) last() time.Time {
-	if len(w.q) == 0 {
-		return time.Time{}
-	}
-	return w.q[len(w.q)-1].t
+	return w.q[0].index, n, w.crossed(n >= limit)
 }
