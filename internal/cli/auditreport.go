@@ -191,7 +191,6 @@ func reportEvent(req reportRequest, names clientNames, now time.Time) audit.Even
 	return e
 }
 
-
 // clientNames resolves the service clients of one tenant to their names.
 type clientNames struct {
 	tenant string
