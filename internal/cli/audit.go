@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/wardhealth/ward/internal/app"
@@ -16,7 +15,6 @@ import (
 	"github.com/wardhealth/ward/internal/audit/ledger"
 	"github.com/wardhealth/ward/internal/config"
 	"github.com/wardhealth/ward/internal/fhir"
-	"golang.org/x/mod/sumdb/note"
 )
 
 const auditUsage = "Usage: ward audit init-key --out PATH | ward audit verify [--checkpoints FILE] [--data-dir DIR] |\n" +
@@ -134,19 +132,9 @@ func auditCmd(args []string, env Env) error {
 }
 
 func verifyAudit(cfg config.Config, cpsFile, vkeyFile string, env Env) error {
-	if vkeyFile == "" {
-		if cfg.AuditKey == "" {
-			return errors.New("no verifier key: pass --verifier-key or configure audit_key")
-		}
-		vkeyFile = cfg.AuditKey + ".pub"
-	}
-	vkey, err := os.ReadFile(vkeyFile)
+	verifier, err := loadVerifier(cfg.AuditKey, vkeyFile)
 	if err != nil {
-		return fmt.Errorf("verifier key: %w", err)
-	}
-	verifier, err := note.NewVerifier(strings.TrimSpace(string(vkey)))
-	if err != nil {
-		return fmt.Errorf("verifier key %s: %w", vkeyFile, err)
+		return err
 	}
 	if cpsFile == "" {
 		cpsFile = cfg.AuditCheckpoints

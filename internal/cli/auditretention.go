@@ -211,18 +211,28 @@ func pruneAudit(cfg config.Config, v note.Verifier, archive string, env Env) err
 	return nil
 }
 
-// archiveVerifier loads the ledger's verifier key: --verifier-key, or the
-// configured audit key's .pub.
+// archiveVerifier is loadVerifier reading the configuration only when no
+// --verifier-key is given, so archives verify offline without one.
 func archiveVerifier(c common, file string, env Env) (note.Verifier, error) {
+	var auditKey string
 	if file == "" {
 		cfg, err := c.loadData(env)
 		if err != nil {
 			return nil, err
 		}
-		if cfg.AuditKey == "" {
+		auditKey = cfg.AuditKey
+	}
+	return loadVerifier(auditKey, file)
+}
+
+// loadVerifier reads the ledger's verifier key from file (--verifier-key)
+// or else from the configured audit key's .pub.
+func loadVerifier(auditKey, file string) (note.Verifier, error) {
+	if file == "" {
+		if auditKey == "" {
 			return nil, errors.New("no verifier key: pass --verifier-key or configure audit_key")
 		}
-		file = cfg.AuditKey + ".pub"
+		file = auditKey + ".pub"
 	}
 	vkey, err := os.ReadFile(file)
 	if err != nil {
