@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/wardhealth/ward/internal/access"
-	"github.com/wardhealth/ward/internal/audit"
 	"github.com/wardhealth/ward/internal/audit/alert"
 )
 
@@ -35,41 +33,24 @@ type alertJSON struct {
 // and time range [from, to), paged with _count and _cursor (an alert
 // id). For the auditor role only; itself audited.
 func (s *Server) auditAlerts(c *call) (*reply, error) {
-	if err := c.params("rule", "from", "to", "_count", "_cursor"); err != nil {
+	l, err := c.auditListing("rule")
+	if err != nil {
 		return nil, err
 	}
-	if err := c.authorize(access.ReadAudit, ""); err != nil {
-		return nil, err
-	}
-	c.event(audit.ActionRead, c.subtype, "", "", 0)
 	q := c.r.URL.Query()
-	count, err := auditCount(q.Get("_count"))
-	if err != nil {
-		return nil, err
-	}
-	var after int64
-	if v := q.Get("_cursor"); v != "" {
-		if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
-			return nil, bad("invalid _cursor", "_cursor")
-		}
-	}
-	lo, hi, err := auditPeriod(q.Get("from"), q.Get("to"))
-	if err != nil {
-		return nil, err
-	}
 	rule := q.Get("rule")
 	if rule != "" && !knownRules[rule] {
 		return nil, bad("unknown rule", "rule")
 	}
-	as, err := s.d.Alerts.Alerts(c.r.Context(), c.p.Tenant, rule, lo, hi, after, count+1)
+	as, err := s.d.Alerts.Alerts(c.r.Context(), c.p.Tenant, rule, l.from, l.to, int64(l.cursor), l.count+1)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]any{}
-	if len(as) > count {
-		as = as[:count]
+	if len(as) > l.count {
+		as = as[:l.count]
 		nq := q
-		nq.Set("_cursor", strconv.FormatInt(as[count-1].ID, 10))
+		nq.Set("_cursor", strconv.FormatInt(as[l.count-1].ID, 10))
 		out["next"] = s.d.BaseURL + c.r.URL.Path + "?" + nq.Encode()
 	}
 	list := make([]alertJSON, len(as))

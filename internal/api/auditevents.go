@@ -37,30 +37,11 @@ var errPageFull = errors.New("page full")
 // _count and _cursor (an event index). _format=fhir returns a searchset
 // Bundle of R4 AuditEvent resources. Reading the trail is itself audited.
 func (s *Server) auditEvents(c *call) (*reply, error) {
-	if err := c.params("patient", "user", "action", "subtype", "entity", "outcome", "from", "to", "_count", "_cursor"); err != nil {
+	l, err := c.auditListing("patient", "user", "action", "subtype", "entity", "outcome")
+	if err != nil {
 		return nil, err
 	}
-	if err := c.authorize(access.ReadAudit, ""); err != nil {
-		return nil, err
-	}
-	c.event(audit.ActionRead, c.subtype, "", "", 0)
 	q := c.r.URL.Query()
-	count, err := auditCount(q.Get("_count"))
-	if err != nil {
-		return nil, err
-	}
-	var start uint64
-	if v := q.Get("_cursor"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			return nil, bad("invalid _cursor", "_cursor")
-		}
-		start = n
-	}
-	lo, hi, err := auditPeriod(q.Get("from"), q.Get("to"))
-	if err != nil {
-		return nil, err
-	}
 	outcome := 0
 	if v := q.Get("outcome"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -79,8 +60,8 @@ func (s *Server) auditEvents(c *call) (*reply, error) {
 			(entType == "" || e.EntityType == entType) &&
 			(entID == "" || e.EntityID == entID) &&
 			(outcome == 0 || e.Outcome == outcome) &&
-			(lo.IsZero() || !e.Time.Before(lo)) &&
-			(hi.IsZero() || e.Time.Before(hi))
+			(l.from.IsZero() || !e.Time.Before(l.from)) &&
+			(l.to.IsZero() || e.Time.Before(l.to))
 	}
 	type indexed struct {
 		Index uint64 `json:"index"`
@@ -88,11 +69,11 @@ func (s *Server) auditEvents(c *call) (*reply, error) {
 	}
 	var page []indexed
 	next := uint64(0)
-	err = s.d.Trail.Events(c.r.Context(), start, func(index uint64, e audit.Event) error {
+	err = s.d.Trail.Events(c.r.Context(), l.cursor, func(index uint64, e audit.Event) error {
 		if !match(e) {
 			return nil
 		}
-		if len(page) == count {
+		if len(page) == l.count {
 			next = index
 			return errPageFull
 		}
@@ -134,6 +115,38 @@ func (s *Server) auditEvents(c *call) (*reply, error) {
 		out["next"] = nextURL
 	}
 	return jsonReply(out)
+}
+
+// auditListing is what the audit listings share: the parameters (the
+// listing's own and from, to, _count, _cursor), the access decision, the
+// audit event of the read, and the parsed paging and period.
+type auditListing struct {
+	count    int
+	cursor   uint64 // the listing's position: an event index or alert id
+	from, to time.Time
+}
+
+func (c *call) auditListing(own ...string) (auditListing, error) {
+	if err := c.params(append(own, "from", "to", "_count", "_cursor")...); err != nil {
+		return auditListing{}, err
+	}
+	if err := c.authorize(access.ReadAudit, ""); err != nil {
+		return auditListing{}, err
+	}
+	c.event(audit.ActionRead, c.subtype, "", "", 0)
+	q := c.r.URL.Query()
+	var l auditListing
+	var err error
+	if l.count, err = auditCount(q.Get("_count")); err != nil {
+		return l, err
+	}
+	if v := q.Get("_cursor"); v != "" {
+		if l.cursor, err = strconv.ParseUint(v, 10, 63); err != nil {
+			return l, bad("invalid _cursor", "_cursor")
+		}
+	}
+	l.from, l.to, err = auditPeriod(q.Get("from"), q.Get("to"))
+	return l, err
 }
 
 // auditCount reads the _count of an audit listing.

@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"time"
 
 	"github.com/wardhealth/ward/internal/app"
+	"github.com/wardhealth/ward/internal/audit"
 	"github.com/wardhealth/ward/internal/audit/auditfhir"
 	"github.com/wardhealth/ward/internal/audit/ledger"
 	"github.com/wardhealth/ward/internal/config"
@@ -239,11 +239,7 @@ func exportAudit(cfg config.Config, lo, hi time.Time, env Env) error {
 	defer db.Close()
 	w := bufio.NewWriter(env.Stdout)
 	n := 0
-	err = db.ScanLeaves(ctx, 0, math.MaxUint64, func(index uint64, data, _ []byte) error {
-		_, e, err := ledger.DecodeLeaf(data)
-		if err != nil {
-			return fmt.Errorf("event %d: %w", index, err)
-		}
+	err = ledger.Trail{R: db}.Events(ctx, 0, func(index uint64, e audit.Event) error {
 		if (!lo.IsZero() && e.Time.Before(lo)) || (!hi.IsZero() && !e.Time.Before(hi)) {
 			return nil
 		}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math"
 	"net/http"
 	"os"
 	"slices"
@@ -132,11 +131,7 @@ func auditReport(cfg config.Config, req reportRequest, now time.Time, env Env) (
 	// The whole report is held in memory for its totals; one patient's or
 	// one user's events are a small part of the ledger.
 	var entries []report.Entry
-	err = db.ScanLeaves(ctx, 0, math.MaxUint64, func(index uint64, data, _ []byte) error {
-		_, e, err := ledger.DecodeLeaf(data)
-		if err != nil {
-			return fmt.Errorf("event %d: %w", index, err)
-		}
+	err = ledger.Trail{R: db}.Events(ctx, 0, func(index uint64, e audit.Event) error {
 		if req.filter.Match(e) {
 			entries = append(entries, report.Entry{Index: index, Event: e})
 		}

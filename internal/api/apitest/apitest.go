@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -301,11 +300,7 @@ func (h *Harness) DrainEvents() { h.Events() }
 func (h *Harness) Events() []audit.Event {
 	h.T.Helper()
 	var out []audit.Event
-	err := h.App.DB.ScanLeaves(context.Background(), h.auditOff, math.MaxUint64, func(index uint64, data, _ []byte) error {
-		_, e, err := ledger.DecodeLeaf(data)
-		if err != nil {
-			return err
-		}
+	err := ledger.Trail{R: h.App.DB}.Events(context.Background(), h.auditOff, func(index uint64, e audit.Event) error {
 		out = append(out, e)
 		h.auditOff = index + 1
 		return nil
