@@ -75,16 +75,20 @@ func ParseHours(s string, loc *time.Location) (Hours, error) {
 	return h, nil
 }
 
+// zone is the window's time zone, UTC when unset.
+func (h Hours) zone() *time.Location {
+	if h.Location == nil {
+		return time.UTC
+	}
+	return h.Location
+}
+
 // inside reports whether t falls in the window (always, with no window).
 func (h Hours) inside(t time.Time) bool {
 	if h.Start == h.End {
 		return true
 	}
-	loc := h.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	lt := t.In(loc)
+	lt := t.In(h.zone())
 	d := time.Duration(lt.Hour())*time.Hour + time.Duration(lt.Minute())*time.Minute + time.Duration(lt.Second())*time.Second
 	if h.Start < h.End {
 		return d >= h.Start && d < h.End

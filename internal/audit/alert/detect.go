@@ -130,7 +130,7 @@ func (d *Detector) Observe(ctx context.Context, index uint64, e audit.Event, rai
 
 	// People reading patient records outside working hours.
 	if e.PatientID != "" && isPerson(e) && !d.cfg.Hours.inside(e.Time) {
-		day := e.Time.In(loc(d.cfg.Hours)).Format(time.DateOnly)
+		day := e.Time.In(d.cfg.Hours.zone()).Format(time.DateOnly)
 		add(Alert{Key: key(RuleOffHours, e.Tenant, actor, day), Rule: RuleOffHours, Severity: SeverityMedium, Actor: actor, First: index,
 			Summary: fmt.Sprintf("%s %s accessed patient records outside working hours on %s", kindOf(e), actor, day)})
 	}
@@ -225,13 +225,6 @@ func describe(e audit.Event, who string) string {
 		return who
 	}
 	return kindOf(e) + " " + who
-}
-
-func loc(h Hours) *time.Location {
-	if h.Location == nil {
-		return time.UTC
-	}
-	return h.Location
 }
 
 func key(parts ...string) string { return strings.Join(parts, "|") }

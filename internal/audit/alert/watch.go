@@ -23,8 +23,8 @@ type Store interface {
 	// AlertCursor is the index of the next event to examine (0 at first).
 	AlertCursor(ctx context.Context) (uint64, error)
 	// SaveAlerts stores the alerts whose keys are new and moves the
-	// cursor to next, in one transaction; it returns the alerts it
-	// stored, with their ids.
+	// cursor forward to next (never back), in one transaction; it returns
+	// the alerts it stored, with their ids.
 	SaveAlerts(ctx context.Context, alerts []Alert, next uint64) ([]Alert, error)
 	// Unnotified lists stored alerts not yet delivered, oldest first.
 	Unnotified(ctx context.Context, limit int) ([]Alert, error)
@@ -128,11 +128,8 @@ func (w *Watcher) Raise(ctx context.Context, a Alert) error {
 	if a.Time.IsZero() {
 		a.Time = w.now().UTC()
 	}
-	cursor, err := w.store.AlertCursor(ctx)
-	if err != nil {
-		return fmt.Errorf("alert: cursor: %w", err)
-	}
-	stored, err := w.store.SaveAlerts(ctx, []Alert{a}, cursor)
+	// The cursor only moves forward: 0 leaves it where it is.
+	stored, err := w.store.SaveAlerts(ctx, []Alert{a}, 0)
 	if err != nil {
 		return fmt.Errorf("alert: save: %w", err)
 	}
