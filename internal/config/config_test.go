@@ -60,16 +60,22 @@ func TestInvalid(t *testing.T) {
 		t.Error("missing file accepted")
 	}
 	for name, e := range map[string]map[string]string{
-		"env":       {"WARD_ENV": "staging"},
-		"addr":      {"WARD_ENV": "development", "WARD_ADDR": "nohost"},
-		"ttl":       {"WARD_ENV": "development", "WARD_TOKEN_TTL": "10s"},
-		"ttl parse": {"WARD_TOKEN_TTL": "soon"},
-		"body":      {"WARD_ENV": "development", "WARD_MAX_BODY_BYTES": "12"},
-		"kms":       {"WARD_ENV": "development", "WARD_KMS": "vault:x"},
-		"db":        {"WARD_ENV": "development", "WARD_DATABASE_URL": "postgres://x"},
-		"base url":  {"WARD_ENV": "development", "WARD_BASE_URL": "http://x"},
-		"log":       {"WARD_ENV": "development", "WARD_LOG_LEVEL": "loud"},
-		"half tls":  {"WARD_ENV": "development", "WARD_TLS_CERT": "/c"},
+		"env":                {"WARD_ENV": "staging"},
+		"addr":               {"WARD_ENV": "development", "WARD_ADDR": "nohost"},
+		"ttl":                {"WARD_ENV": "development", "WARD_TOKEN_TTL": "10s"},
+		"ttl parse":          {"WARD_TOKEN_TTL": "soon"},
+		"body":               {"WARD_ENV": "development", "WARD_MAX_BODY_BYTES": "12"},
+		"kms":                {"WARD_ENV": "development", "WARD_KMS": "vault:x"},
+		"db":                 {"WARD_ENV": "development", "WARD_DATABASE_URL": "postgres://x"},
+		"base url":           {"WARD_ENV": "development", "WARD_BASE_URL": "http://x"},
+		"log":                {"WARD_ENV": "development", "WARD_LOG_LEVEL": "loud"},
+		"half tls":           {"WARD_ENV": "development", "WARD_TLS_CERT": "/c"},
+		"alert patients":     {"WARD_ENV": "development", "WARD_AUDIT_ALERT_MAX_PATIENTS": "-1"},
+		"alert patients int": {"WARD_AUDIT_ALERT_MAX_PATIENTS": "many"},
+		"alert denials":      {"WARD_ENV": "development", "WARD_AUDIT_ALERT_DENIALS": "-5"},
+		"alert zone":         {"WARD_ENV": "development", "WARD_AUDIT_ALERT_TIME_ZONE": "Mars/Olympus"},
+		"alert webhook half": {"WARD_ENV": "development", "WARD_AUDIT_ALERT_WEBHOOK": "https://siem.example/hook"},
+		"alert secret half":  {"WARD_ENV": "development", "WARD_AUDIT_ALERT_WEBHOOK_SECRET_FILE": "/s"},
 	} {
 		c, err := Load("", env(e))
 		if err == nil {
