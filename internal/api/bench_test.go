@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/json"
+	"flag"
 	"io"
 	"net/http"
 	"runtime"
@@ -50,7 +51,7 @@ func BenchmarkAPI(b *testing.B) {
 }
 
 // readHeavyClients is how many clients BenchmarkAPIReadHeavy runs at once.
-const readHeavyClients = 16
+var readHeavyClients = flag.Int("readheavy.clients", 16, "clients of BenchmarkAPIReadHeavy")
 
 // BenchmarkAPIReadHeavy measures a mixed load over HTTPS on loopback, 9
 // reads to 1 write: of every 10 requests, 4 read a Patient, 3 read an
@@ -61,7 +62,7 @@ const readHeavyClients = 16
 func BenchmarkAPIReadHeavy(b *testing.B) {
 	h := apitest.New(b)
 	tr := h.Client.Transport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = readHeavyClients // the default 2 would mean a TLS handshake per request
+	tr.MaxIdleConnsPerHost = *readHeavyClients // the default 2 would mean a TLS handshake per request
 	client := &http.Client{Transport: tr, Timeout: h.Client.Timeout}
 	b.Cleanup(tr.CloseIdleConnections)
 
@@ -69,9 +70,9 @@ func BenchmarkAPIReadHeavy(b *testing.B) {
 	pids := make([]string, patients)
 	oids := make([]string, patients*obsPerPatient)
 	var wg sync.WaitGroup
-	for c := 0; c < readHeavyClients; c++ {
+	for c := 0; c < *readHeavyClients; c++ {
 		wg.Go(func() {
-			for i := c; i < patients; i += readHeavyClients {
+			for i := c; i < patients; i += *readHeavyClients {
 				pids[i] = createdID(b, client, h, "Patient", patient)
 				for j := 0; j < obsPerPatient; j++ {
 					oids[i*obsPerPatient+j] = createdID(b, client, h, "Observation", readHeavyObservation(pids[i], j))
@@ -87,7 +88,7 @@ func BenchmarkAPIReadHeavy(b *testing.B) {
 	b.Run("90read-10create", func(b *testing.B) {
 		var n atomic.Int64
 		procs := runtime.GOMAXPROCS(0)
-		b.SetParallelism((readHeavyClients + procs - 1) / procs)
+		b.SetParallelism((*readHeavyClients + procs - 1) / procs)
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				i := n.Add(1)

@@ -17,11 +17,12 @@ import (
 	"github.com/wardhealth/ward/internal/store/sqlite"
 )
 
-// NewAlerts builds the audit alert watcher over db's ledger: the rules
+// NewAlerts builds the audit alert watcher over the trail of db's
+// ledger: the rules
 // from cfg.Alerts, alerts recorded through rec, delivered to the
 // configured webhook. The same-surname rule needs people's names and
 // stays off until people accounts exist.
-func NewAlerts(cfg config.Config, db *sqlite.DB, rec audit.Recorder, log *slog.Logger) (*alert.Watcher, error) {
+func NewAlerts(cfg config.Config, trail ledger.Trail, db *sqlite.DB, rec audit.Recorder, log *slog.Logger) (*alert.Watcher, error) {
 	zone := cfg.Alerts.TimeZone
 	if zone == "" {
 		zone = "UTC"
@@ -47,7 +48,7 @@ func NewAlerts(cfg config.Config, db *sqlite.DB, rec audit.Recorder, log *slog.L
 		n = webhookAlerts{wh}
 	}
 	det := alert.NewDetector(alert.Config{MaxPatients: cfg.Alerts.MaxPatients, Denials: cfg.Alerts.Denials, Hours: hours}, db, nil)
-	return alert.NewWatcher(ledger.Trail{R: db}, db, det, rec, alert.WatcherOptions{Notifier: n, Log: log}), nil
+	return alert.NewWatcher(trail, db, det, rec, alert.WatcherOptions{Notifier: n, Log: log}), nil
 }
 
 // webhookAlerts delivers alerts as notify messages: rule, severity and
@@ -72,7 +73,7 @@ func (r operatorRecorder) Record(ctx context.Context, events []audit.Event) erro
 // alert for the whole deployment and delivers it (from `ward audit
 // verify`, which runs beside or without the server).
 func RaiseVerificationAlert(ctx context.Context, cfg config.Config, db *sqlite.DB, summary string, log *slog.Logger) error {
-	w, err := NewAlerts(cfg, db, operatorRecorder{db}, log)
+	w, err := NewAlerts(cfg, ledger.Trail{R: db}, db, operatorRecorder{db}, log)
 	if err != nil {
 		return err
 	}

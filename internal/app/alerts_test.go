@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wardhealth/ward/internal/audit/ledger"
 	"github.com/wardhealth/ward/internal/config"
 	"github.com/wardhealth/ward/internal/store/sqlite"
 )
@@ -33,11 +34,11 @@ func TestNewAlertsRefusesBadSettings(t *testing.T) {
 		"short secret":   {config.Alerts{Webhook: "https://siem.example/hook", WebhookSecretFile: short}, "at least 32 bytes"},
 		"cleartext":      {config.Alerts{Webhook: "http://siem.example/hook", WebhookSecretFile: long}, "https"},
 	} {
-		if _, err := NewAlerts(config.Config{Alerts: c.a}, db, nil, nil); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := NewAlerts(config.Config{Alerts: c.a}, ledger.Trail{R: db}, db, nil, nil); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want an error mentioning %q", name, err, c.want)
 		}
 	}
-	if _, err := NewAlerts(config.Config{Alerts: config.Alerts{Hours: "07:00-19:00", TimeZone: "UTC", Webhook: "https://siem.example/hook", WebhookSecretFile: long}}, db, nil, nil); err != nil {
+	if _, err := NewAlerts(config.Config{Alerts: config.Alerts{Hours: "07:00-19:00", TimeZone: "UTC", Webhook: "https://siem.example/hook", WebhookSecretFile: long}}, ledger.Trail{R: db}, db, nil, nil); err != nil {
 		t.Fatalf("good settings refused: %v", err)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/wardhealth/ward/internal/api"
 	"github.com/wardhealth/ward/internal/audit"
 	"github.com/wardhealth/ward/internal/audit/alert"
+	"github.com/wardhealth/ward/internal/audit/journal"
 	"github.com/wardhealth/ward/internal/audit/ledger"
 	"github.com/wardhealth/ward/internal/auth"
 	"github.com/wardhealth/ward/internal/config"
@@ -119,7 +120,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		db.Close()
 		return nil, err
 	}
-	alerts, err := NewAlerts(cfg, db, led, log)
+	alerts, err := NewAlerts(cfg, ledger.Trail{R: db, L: led}, db, led, log)
 	if err != nil {
 		led.Close()
 		sink.Close()
@@ -138,7 +139,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		Audit:    rec,
 		TxAudit:  txRec,
 		Proofs:   led,
-		Trail:    ledger.Trail{R: db},
+		Trail:    ledger.Trail{R: db, L: led},
 		Alerts:   db,
 		Log:      log,
 		Ready:    db.Ping,
@@ -205,7 +206,10 @@ func OpenLedger(ctx context.Context, cfg config.Config, db *sqlite.DB, log *slog
 	if err != nil {
 		return nil, nil, err
 	}
-	led, err := ledger.New(ctx, db, signer, verifier, ledger.Options{Sinks: []ledger.Sink{sink}, Logger: log})
+	led, err := ledger.New(ctx, db, signer, verifier, ledger.Options{Sinks: []ledger.Sink{sink}, Logger: log, Journal: cfg.AuditJournalDir()})
+	if errors.Is(err, journal.ErrBusy) {
+		err = fmt.Errorf("data directory %s is in use by another ward process", cfg.DataDir)
+	}
 	if err != nil {
 		sink.Close()
 		return nil, nil, err

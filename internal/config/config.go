@@ -321,6 +321,10 @@ func (c *Config) LocalKeyFile() (string, error) {
 // DatabasePath is the embedded SQLite file.
 func (c *Config) DatabasePath() string { return filepath.Join(c.DataDir, "ward.db") }
 
+// AuditJournalDir is the audit ledger's journal directory (see
+// internal/audit/journal).
+func (c *Config) AuditJournalDir() string { return filepath.Join(c.DataDir, "audit-journal") }
+
 // DevTLSPaths are where development mode keeps its generated certificate.
 func (c *Config) DevTLSPaths() (cert, key string) {
 	return filepath.Join(c.DataDir, "tls", "cert.pem"), filepath.Join(c.DataDir, "tls", "key.pem")

@@ -300,7 +300,7 @@ func (h *Harness) DrainEvents() { h.Events() }
 func (h *Harness) Events() []audit.Event {
 	h.T.Helper()
 	var out []audit.Event
-	err := ledger.Trail{R: h.App.DB}.Events(context.Background(), h.auditOff, func(index uint64, e audit.Event) error {
+	err := ledger.Trail{R: h.App.DB, L: h.App.Audit}.Events(context.Background(), h.auditOff, func(index uint64, e audit.Event) error {
 		out = append(out, e)
 		h.auditOff = index + 1
 		return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync/atomic"
 )
 
@@ -85,15 +86,9 @@ func (l *Ledger) appendLoop(ctx context.Context) {
 		if len(live) == 0 {
 			continue
 		}
-		_, err := l.store.AppendLeaves(ctx, len(fields), fieldsBuilder(fields))
-		if err != nil {
-			err = fmt.Errorf("ledger: record: %w", err)
-		}
+		err := l.commit(ctx, fields)
 		for _, r := range live {
 			r.done <- err
-		}
-		if err == nil {
-			l.Notify()
 		}
 		clear(batch) // drop references to answered requests
 		clear(fields)
@@ -102,4 +97,32 @@ func (l *Ledger) appendLoop(ctx context.Context) {
 		// after it (which would halve the events per commit).
 		runtime.Gosched()
 	}
+}
+
+// commit makes one batch of encoded events durable: appended to the
+// store, or with a journal, to the journal and the mover's backlog.
+func (l *Ledger) commit(ctx context.Context, fields [][]byte) error {
+	if l.journal == nil {
+		if _, err := l.store.AppendLeaves(ctx, len(fields), fieldsBuilder(fields)); err != nil {
+			return fmt.Errorf("ledger: record: %w", err)
+		}
+		l.Notify()
+		return nil
+	}
+	if l.jerr != nil {
+		return l.jerr
+	}
+	if l.backlog.full() {
+		return errBacklog
+	}
+	start, err := l.journal.Append(fields)
+	if err != nil {
+		// What reached the file is unknown until the next start checks
+		// it: refuse every later Record (fail closed).
+		l.jerr = fmt.Errorf("ledger: record: %w", err)
+		l.opts.Logger.Error("audit ledger: journal append failed; recording stops until restart", "err", err)
+		return l.jerr
+	}
+	l.backlog.add(slices.Clone(fields), start)
+	return nil
 }

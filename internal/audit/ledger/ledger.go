@@ -12,6 +12,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/wardhealth/ward/internal/audit"
+	"github.com/wardhealth/ward/internal/audit/journal"
 )
 
 // Defaults for Options.
@@ -52,6 +53,11 @@ type Options struct {
 	// Logger receives integrator and sink errors; default slog.Default().
 	// It never sees event contents.
 	Logger *slog.Logger
+	// Journal, if set, is the directory of the journal that Records
+	// append to (see move.go); "" appends Records straight to the store.
+	// One process at a time can use a journal: New fails with
+	// journal.ErrBusy while another holds it.
+	Journal string
 }
 
 func (o Options) withDefaults() Options {
@@ -79,6 +85,10 @@ type Ledger struct {
 	signer   note.Signer
 	verifier note.Verifier
 	opts     Options
+
+	journal *journal.Journal // nil: Records append to the store
+	backlog *backlog         // with a journal: events not yet moved
+	jerr    error            // sticky journal failure; appender only
 
 	queue  chan *request         // Records waiting for the appender
 	notify chan struct{}         // cap 1: "new leaves may be durable"
@@ -126,8 +136,14 @@ func New(ctx context.Context, s Store, signer note.Signer, verifier note.Verifie
 		flush:    make(chan chan flushResult),
 		done:     make(chan struct{}),
 	}
+	if l.opts.Journal != "" {
+		if err := l.openJournal(ctx); err != nil {
+			return nil, err
+		}
+	}
 	it, err := l.resume(ctx)
 	if err != nil {
+		l.closeJournal()
 		return nil, err
 	}
 	tick, stop := l.opts.Tick, func() {}
@@ -138,6 +154,9 @@ func New(ctx context.Context, s Store, signer note.Signer, verifier note.Verifie
 	runCtx, cancel := context.WithCancel(context.Background())
 	l.cancel = cancel
 	l.wg.Go(func() { l.appendLoop(runCtx) })
+	if l.journal != nil {
+		l.wg.Go(func() { l.moveLoop(runCtx) })
+	}
 	l.wg.Go(func() {
 		defer close(l.done)
 		defer stop()
@@ -149,7 +168,9 @@ func New(ctx context.Context, s Store, signer note.Signer, verifier note.Verifie
 
 // Record implements audit.Recorder: it appends the events as consecutive
 // leaves and returns once they are durable. Concurrent Records are
-// group-committed: they are appended together, in one transaction. An
+// group-committed: they are appended together, in one transaction, or
+// with a journal in one journal append (their leaves are then stored
+// shortly after; Sync waits for that). An
 // error means the events may not have been recorded, and the caller must
 // fail the access. If ctx ends before the events are handed to the
 // store, none is recorded and ctx.Err() is returned; after that, Record
@@ -216,11 +237,23 @@ func (l *Ledger) Notify() {
 	}
 }
 
+// Sync returns once every event recorded before the call is a stored
+// leaf, so readers of the store see it. Without a journal they all are.
+func (l *Ledger) Sync(ctx context.Context) error {
+	if l.backlog == nil {
+		return nil
+	}
+	return l.backlog.sync(ctx, l.done)
+}
+
 // Flush makes the integrator take in every durable leaf now and, if the
 // tree grew since the last checkpoint, sign, store and publish one. It
 // returns the latest signed checkpoint note (nil while the ledger is
 // empty).
 func (l *Ledger) Flush(ctx context.Context) ([]byte, error) {
+	if err := l.Sync(ctx); err != nil {
+		return nil, err
+	}
 	reply := make(chan flushResult, 1)
 	select {
 	case l.flush <- reply:
@@ -312,7 +345,33 @@ func (l *Ledger) Close() error {
 		_, err := l.Flush(context.Background())
 		l.cancel()
 		l.wg.Wait()
-		l.closeErr = err
+		l.closeErr = errors.Join(err, l.closeJournal())
 	})
 	return l.closeErr
+}
+
+// openJournal opens the journal, moves the events a previous run left in
+// it into the store, and prepares the backlog.
+func (l *Ledger) openJournal(ctx context.Context) error {
+	pos, err := l.store.JournalPosition(ctx)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	j, err := journal.Open(l.opts.Journal, pos, journal.Options{})
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	if err := l.recoverJournal(ctx, j, pos); err != nil {
+		j.Close()
+		return err
+	}
+	l.journal, l.backlog = j, newBacklog(j.End())
+	return nil
+}
+
+func (l *Ledger) closeJournal() error {
+	if l.journal == nil {
+		return nil
+	}
+	return l.journal.Close()
 }

@@ -38,6 +38,13 @@ type Store interface {
 	SaveCheckpoint(ctx context.Context, size uint64, note, state []byte, nodes map[uint64][]byte) error
 	// LoadState returns the state saved by the last SaveCheckpoint, or nil.
 	LoadState(ctx context.Context) ([]byte, error)
+	// JournalPosition returns the journal position up to which journaled
+	// events have been moved into leaves (0 before the first move).
+	JournalPosition(ctx context.Context) (uint64, error)
+	// MoveLeaves is AppendLeaves that also advances the journal position
+	// from from to to, in the same transaction. If the stored position is
+	// not from, nothing changes and an error is returned.
+	MoveLeaves(ctx context.Context, from, to uint64, n int, build func(first uint64) (data, hashes [][]byte, err error)) (first uint64, err error)
 }
 
 // TxAppender is a store's write transaction that can carry ledger leaves,

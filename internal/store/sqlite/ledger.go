@@ -15,7 +15,16 @@ import (
 // next index is always the last one plus one: the writer is serialised
 // (and BEGIN IMMEDIATE serialises writers in other processes too).
 
-const sqlInsertLeaf = `INSERT INTO audit_leaves (idx, hash, data) VALUES (?, ?, ?)`
+const (
+	sqlInsertLeaf = `INSERT INTO audit_leaves (idx, hash, data) VALUES (?, ?, ?)`
+	// After a prune that removed every leaf, the next index is the floor.
+	sqlNextLeaf = `SELECT max(
+		coalesce((SELECT max(idx) + 1 FROM audit_leaves), 0),
+		coalesce((SELECT max(floor) FROM audit_prunes), 0))`
+	sqlJournalPos    = `SELECT pos FROM audit_journal WHERE id = 1`
+	sqlSetJournalPos = `INSERT INTO audit_journal (id, pos) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET pos = excluded.pos`
+)
 
 // AppendLeaves appends n leaves in one durable write. Inside the write
 // transaction it calls build with the index of the first new leaf (the
@@ -27,8 +36,56 @@ func (d *DB) AppendLeaves(ctx context.Context, n int, build func(first uint64) (
 	var first uint64
 	err := d.exec(ctx, func(tx *sql.Tx) error {
 		var err error
-		first, err = appendLeaves(tx, n, build)
+		first, err = appendLeaves(tx, &d.ws, n, build)
 		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return first, nil
+}
+
+// JournalPosition returns the audit journal position up to which
+// journaled events have been moved into leaves, 0 before the first move.
+func (d *DB) JournalPosition(ctx context.Context) (uint64, error) {
+	var pos int64
+	err := d.r.QueryRowContext(ctx, sqlJournalPos).Scan(&pos)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: journal position: %w", mapErr(err))
+	}
+	return uint64(pos), nil
+}
+
+// MoveLeaves is AppendLeaves that also advances the journal position from
+// from to to in the same transaction; if the stored position is not from,
+// nothing is written and an error is returned.
+func (d *DB) MoveLeaves(ctx context.Context, from, to uint64, n int, build func(first uint64) (data, hashes [][]byte, err error)) (uint64, error) {
+	if to <= from || to > math.MaxInt64 {
+		return 0, fmt.Errorf("sqlite: move leaves: bad journal range %d..%d", from, to)
+	}
+	var first uint64
+	err := d.exec(ctx, func(tx *sql.Tx) error {
+		var pos int64
+		err := tx.Stmt(d.ws.journalPos).QueryRow().Scan(&pos)
+		if errors.Is(err, sql.ErrNoRows) {
+			err = nil
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: move leaves: %w", mapErr(err))
+		}
+		if uint64(pos) != from {
+			return fmt.Errorf("sqlite: move leaves: journal position is %d, not %d", pos, from)
+		}
+		if first, err = appendLeaves(tx, &d.ws, n, build); err != nil {
+			return err
+		}
+		if _, err := tx.Stmt(d.ws.setJournalPos).Exec(int64(to)); err != nil {
+			return fmt.Errorf("sqlite: move leaves: %w", mapErr(err))
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, err
@@ -45,21 +102,18 @@ func (t *writeTx) AppendLeaves(n int, build func(first uint64) (data, hashes [][
 	if t.done.Load() {
 		return 0, errTxDone
 	}
-	return appendLeaves(t.tx, n, build)
+	return appendLeaves(t.tx, t.stmts, n, build)
 }
 
 // appendLeaves is the body of both appends. The next index is read inside
 // the transaction, so a rolled-back savepoint leaves no gap.
-func appendLeaves(tx *sql.Tx, n int, build func(first uint64) (data, hashes [][]byte, err error)) (uint64, error) {
+func appendLeaves(tx *sql.Tx, stmts *writerStmts, n int, build func(first uint64) (data, hashes [][]byte, err error)) (uint64, error) {
 	if n <= 0 {
 		return 0, errors.New("sqlite: append leaves: nothing to append")
 	}
 	ctx := context.Background() // see the package comment on cancellation
 	var next int64
-	// After a prune that removed every leaf, the next index is the floor.
-	if err := tx.QueryRowContext(ctx, `SELECT max(
-		coalesce((SELECT max(idx) + 1 FROM audit_leaves), 0),
-		coalesce((SELECT max(floor) FROM audit_prunes), 0))`).Scan(&next); err != nil {
+	if err := tx.StmtContext(ctx, stmts.nextLeaf).QueryRowContext(ctx).Scan(&next); err != nil {
 		return 0, fmt.Errorf("sqlite: append leaves: %w", mapErr(err))
 	}
 	first := uint64(next)
@@ -73,11 +127,7 @@ func appendLeaves(tx *sql.Tx, n int, build func(first uint64) (data, hashes [][]
 	if uint64(n) > math.MaxInt64-first {
 		return 0, errors.New("sqlite: append leaves: index out of range")
 	}
-	st, err := tx.PrepareContext(ctx, sqlInsertLeaf)
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: append leaves: %w", mapErr(err))
-	}
-	defer st.Close()
+	st := tx.StmtContext(ctx, stmts.insertLeaf)
 	for i := range n {
 		if _, err := st.ExecContext(ctx, next+int64(i), hashes[i], data[i]); err != nil {
 			return 0, fmt.Errorf("sqlite: append leaves: %w", mapErr(err))

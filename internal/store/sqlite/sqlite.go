@@ -131,6 +131,11 @@ func open(ctx context.Context, path string, opts Options, synchronous string) (*
 	// SQLite's default 2 MiB page cache made the writer re-read pages on
 	// most inserts once the index outgrew it.
 	wq.Add("_pragma", "cache_size(-"+strconv.Itoa(writerCacheKiB)+")")
+	// Savepoint journals and temporary tables stay in memory: on disk,
+	// every savepoint of a group commit wrote its page images to a
+	// temporary file (a syscall per page), and those images would be
+	// copies of stored pages outside the database file.
+	wq.Add("_pragma", "temp_store(MEMORY)")
 	w, err := sql.Open("sqlite", path+"?"+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open writer: %w", err)
@@ -150,6 +155,7 @@ func open(ctx context.Context, path string, opts Options, synchronous string) (*
 	rq.Set("_foreign_keys", "1")
 	rq.Set("_query_only", "1")
 	rq.Add("_pragma", "cache_size(-"+strconv.Itoa(readerCacheKiB)+")")
+	rq.Add("_pragma", "temp_store(MEMORY)")
 	r, err := sql.Open("sqlite", path+"?"+rq.Encode())
 	if err != nil {
 		w.Close()

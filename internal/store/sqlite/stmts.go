@@ -42,6 +42,7 @@ type writerStmts struct {
 	current, insert, savepoint, rollbackTo, release                 *sql.Stmt
 	indexed, newCurrent, setCurrent, setTokens, addToken, dropToken *sql.Stmt
 	addTokens                                                       *sql.Stmt // tokenChunk rows
+	nextLeaf, insertLeaf, journalPos, setJournalPos                 *sql.Stmt // audit ledger
 }
 
 // readerStmts are prepared on the reader pool.
@@ -72,12 +73,18 @@ func (s *writerStmts) prepare(ctx context.Context, db *sql.DB) error {
 		&s.addToken:   sqlAddToken,
 		&s.addTokens:  sqlAddTokens + strings.Repeat("(?, ?), ", tokenChunk-1) + "(?, ?)",
 		&s.dropToken:  sqlDropToken,
+		// The audit ledger's appends.
+		&s.nextLeaf:      sqlNextLeaf,
+		&s.insertLeaf:    sqlInsertLeaf,
+		&s.journalPos:    sqlJournalPos,
+		&s.setJournalPos: sqlSetJournalPos,
 	})
 }
 
 func (s *writerStmts) close() error {
 	return closeStmts(s.current, s.insert, s.savepoint, s.rollbackTo, s.release,
-		s.indexed, s.newCurrent, s.setCurrent, s.setTokens, s.addToken, s.dropToken, s.addTokens)
+		s.indexed, s.newCurrent, s.setCurrent, s.setTokens, s.addToken, s.dropToken, s.addTokens,
+		s.nextLeaf, s.insertLeaf, s.journalPos, s.setJournalPos)
 }
 
 func (s *readerStmts) prepare(ctx context.Context, db *sql.DB) error {
