@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -104,19 +105,25 @@ func TestCrashRecovery(t *testing.T) {
 	json.NewDecoder(resp.Body).Decode(&tok)
 	resp.Body.Close()
 
-	// 8 writers create Patients until the server dies under them.
+	// 8 writers create Patients, and 8 readers read the acknowledged
+	// ones, until the server dies under them. Reads change no data: their
+	// events go to the audit journal, not to the database.
 	var mu sync.Mutex
 	var acked []string
+	readAcked := map[string]int{} // acknowledged reads per Patient
 	var wg sync.WaitGroup
 	ctx, stop := context.WithCancel(context.Background())
+	send := func(req *http.Request) (*http.Response, error) {
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		req.Header.Set("Content-Type", "application/fhir+json")
+		return hc.Do(req)
+	}
 	for w := range 8 {
 		wg.Go(func() {
 			for i := 0; ctx.Err() == nil; i++ {
 				body := fmt.Sprintf(`{"resourceType":"Patient","gender":"other","identifier":[{"system":"urn:crash","value":"%d-%d"}]}`, w, i)
 				req, _ := http.NewRequestWithContext(ctx, "POST", "https://"+addr+"/fhir/R4/Patient", strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-				req.Header.Set("Content-Type", "application/fhir+json")
-				resp, err := hc.Do(req)
+				resp, err := send(req)
 				if err != nil {
 					return // the server is gone
 				}
@@ -131,6 +138,35 @@ func TestCrashRecovery(t *testing.T) {
 			}
 		})
 	}
+	for r := range 8 {
+		wg.Go(func() {
+			for i := r; ctx.Err() == nil; i++ {
+				mu.Lock()
+				n := len(acked)
+				id := ""
+				if n > 0 {
+					id = acked[i%n]
+				}
+				mu.Unlock()
+				if id == "" {
+					time.Sleep(time.Millisecond)
+					continue
+				}
+				req, _ := http.NewRequestWithContext(ctx, "GET", "https://"+addr+"/fhir/R4/Patient/"+id, nil)
+				resp, err := send(req)
+				if err != nil {
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					mu.Lock()
+					readAcked[id]++
+					mu.Unlock()
+				}
+			}
+		})
+	}
 	time.Sleep(1500 * time.Millisecond)
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -138,8 +174,8 @@ func TestCrashRecovery(t *testing.T) {
 	cmd.Wait()
 	stop()
 	wg.Wait()
-	if len(acked) < 10 {
-		t.Fatalf("only %d writes acknowledged before the kill", len(acked))
+	if len(acked) < 10 || len(readAcked) == 0 {
+		t.Fatalf("only %d writes and reads of %d Patients acknowledged before the kill", len(acked), len(readAcked))
 	}
 
 	// After the crash the ledger verifies.
@@ -147,43 +183,10 @@ func TestCrashRecovery(t *testing.T) {
 	if code != 0 || !strings.Contains(vout, "audit ledger intact") {
 		t.Fatalf("audit verify after SIGKILL: %d %q %q", code, vout, verr)
 	}
-	db, err := sql.Open("sqlite", filepath.Join(data, "ward.db")+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	created := map[string]bool{}
-	rows, err := db.Query(`SELECT data FROM audit_leaves ORDER BY idx`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			t.Fatal(err)
-		}
-		_, e, err := ledger.DecodeLeaf(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e.Action == "C" && e.EntityType == "Patient" && e.Outcome == http.StatusCreated {
-			created[e.EntityID] = true
-		}
-	}
-	rows.Close()
-	for _, id := range acked {
-		var n int
-		if err := db.QueryRow(`SELECT count(*) FROM resources WHERE type = 'Patient' AND id = ?`, id).Scan(&n); err != nil || n != 1 {
-			t.Errorf("acknowledged Patient/%s is not stored (%d rows, %v)", id, n, err)
-		}
-		if !created[id] {
-			t.Errorf("acknowledged Patient/%s has no create event", id)
-		}
-	}
-	t.Logf("%d writes acknowledged before SIGKILL; all stored with their events; ledger verifies", len(acked))
 
-	// The server starts again on the crashed directory, stops cleanly,
-	// and the ledger (now with the restart's checkpoint) still verifies.
+	// The server starts again on the crashed directory: it moves the
+	// journaled read events into the ledger, stops cleanly, and the ledger
+	// (now with the restart's checkpoint) still verifies.
 	ctx2, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out2, err2 syncBuf
@@ -204,6 +207,57 @@ func TestCrashRecovery(t *testing.T) {
 	if code, vout, verr := run(t, "audit", "verify", "--dev", "--data-dir", data); code != 0 {
 		t.Fatalf("audit verify after restart: %d %q %q", code, vout, verr)
 	}
+	db, err := sql.Open("sqlite", filepath.Join(data, "ward.db")+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	created, reads, seen := map[string]bool{}, map[string]int{}, map[string]bool{}
+	rows, err := db.Query(`SELECT data FROM audit_leaves ORDER BY idx`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			t.Fatal(err)
+		}
+		_, e, err := ledger.DecodeLeaf(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.RequestID != "" {
+			key := e.RequestID + " " + e.Action + " " + e.EntityType + "/" + e.EntityID
+			if seen[key] {
+				t.Errorf("event %q stored twice", key)
+			}
+			seen[key] = true
+		}
+		if e.EntityType == "Patient" && e.Action == "C" && e.Outcome == http.StatusCreated {
+			created[e.EntityID] = true
+		}
+		if e.EntityType == "Patient" && e.Action == "R" && e.Outcome == http.StatusOK {
+			reads[e.EntityID]++
+		}
+	}
+	rows.Close()
+	for _, id := range acked {
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM resources WHERE type = 'Patient' AND id = ?`, id).Scan(&n); err != nil || n != 1 {
+			t.Errorf("acknowledged Patient/%s is not stored (%d rows, %v)", id, n, err)
+		}
+		if !created[id] {
+			t.Errorf("acknowledged Patient/%s has no create event", id)
+		}
+	}
+	nReads := 0
+	for id, n := range readAcked {
+		nReads += n
+		if reads[id] < n {
+			t.Errorf("Patient/%s: %d reads acknowledged, %d read events", id, n, reads[id])
+		}
+	}
+	t.Logf("%d writes and %d reads acknowledged before SIGKILL; all stored with their events, each once; ledger verifies", len(acked), nReads)
 }
 
 // TestClientCommandsAudited: creating and disabling a client from the

@@ -61,6 +61,8 @@ var (
 	// or records the caller has not moved are missing.
 	ErrCorrupt = errors.New("journal: corrupt")
 
+	errClosed = errors.New("journal: closed")
+
 	crcTable = crc32.MakeTable(crc32.Castagnoli)
 )
 
@@ -95,11 +97,12 @@ type segment struct {
 func (s segment) name() string { return fmt.Sprintf("%020d%s", s.start, segmentSuffix) }
 
 // Open opens (creating it if needed) the journal in dir, whose records
-// before position from have been consumed and may be discarded: Open
-// deletes the segments that hold nothing at or after from. It checks
-// every remaining frame, cuts off a torn frame at the end of the last
-// segment, and fails with ErrCorrupt if a frame is damaged elsewhere, or
-// if records at from are missing (the first segment starts after from).
+// before position from have been consumed and may be discarded. It
+// checks every frame of every segment, cuts off a torn append at the end
+// of the last segment, and fails with ErrCorrupt if a frame is damaged
+// elsewhere, or if records at from are missing (the first segment starts
+// after from); then it deletes the segments that hold nothing at or
+// after from.
 // Records from from on are read with Replay; Append continues after the
 // last.
 func Open(dir string, from uint64, opts Options) (*Journal, error) {
@@ -208,7 +211,12 @@ func (j *Journal) scan(start uint64, last bool) (uint64, error) {
 	for {
 		n, err := frameAt(b, off)
 		if err == nil && n == 0 {
-			break // the zeros after the last frame
+			if allZero(b[off:]) {
+				break // the zeros after the last frame
+			}
+			// A torn append whose first block never reached the disk
+			// while a later one did.
+			err = errors.New("data after the end of the frames")
 		}
 		if err != nil {
 			if !last {
@@ -338,6 +346,9 @@ func (j *Journal) Append(recs [][]byte) (uint64, error) {
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if j.lock == nil {
+		return 0, errClosed
+	}
 	if j.f == nil || j.full(size) {
 		if err := j.newSegment(); err != nil {
 			return 0, err

@@ -113,7 +113,7 @@ func (l *Ledger) commit(ctx context.Context, fields [][]byte) error {
 		return l.jerr
 	}
 	if l.backlog.full() {
-		return errBacklog
+		return ErrBacklog
 	}
 	start, err := l.journal.Append(fields)
 	if err != nil {

@@ -15,6 +15,9 @@ import (
 	"github.com/wardhealth/ward/internal/audit/journal"
 )
 
+// closeTimeout bounds Close's wait for the last events to be stored.
+const closeTimeout = 30 * time.Second
+
 // Defaults for Options.
 const (
 	DefaultCheckpointEvents   = 1000
@@ -342,7 +345,11 @@ func (l *Ledger) Close() error {
 		l.closed = true
 		l.mu.Unlock()
 		l.inflight.Wait()
-		_, err := l.Flush(context.Background())
+		// Bounded: events the store does not take stay in the journal,
+		// and the next start moves them.
+		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+		_, err := l.Flush(ctx)
+		cancel()
 		l.cancel()
 		l.wg.Wait()
 		l.closeErr = errors.Join(err, l.closeJournal())

@@ -72,9 +72,9 @@ func (b *backlog) add(fields [][]byte, start uint64) {
 	}
 }
 
-// errBacklog fails Records while the store does not take journaled
-// events (fail closed rather than let the journal grow without bound).
-var errBacklog = errors.New("ledger: record: too many journaled events are waiting to be stored")
+// ErrBacklog fails Records while the store does not take journaled
+// events: fail closed rather than let the journal grow without bound.
+var ErrBacklog = errors.New("ledger: record: too many journaled events are waiting to be stored")
 
 // full reports whether the backlog is at its bound, and wakes the mover.
 func (b *backlog) full() bool {
