@@ -43,10 +43,10 @@ bench-audit-overhead:
 	$(GO) test -c -o bin/api-ledger.test ./internal/api
 	$(GO) test -c -tags auditdiscard -o bin/api-discard.test ./internal/api
 	rm -f bin/audit-ledger.txt bin/audit-discard.txt
-	cd internal/api && for i in 1 2 3 4 5 6; do \
-		../../bin/api-ledger.test $(AUDIT_BENCH) >> ../../bin/audit-ledger.txt || exit 1; \
-		../../bin/api-discard.test $(AUDIT_BENCH) >> ../../bin/audit-discard.txt || exit 1; \
-	done
+	cd internal/api && for i in 1 2 3 4 5 6; do for c in 16 128; do \
+		../../bin/api-ledger.test $(AUDIT_BENCH) -readheavy.clients $$c >> ../../bin/audit-ledger.txt || exit 1; \
+		../../bin/api-discard.test $(AUDIT_BENCH) -readheavy.clients $$c >> ../../bin/audit-discard.txt || exit 1; \
+	done; done
 	$(GO) run $(BENCHSTAT) ledger=bin/audit-ledger.txt discard=bin/audit-discard.txt
 
 # Regenerate the FHIR schema tables from ../shared/data/fhir-r4-core.

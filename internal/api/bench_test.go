@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"runtime"
@@ -85,7 +86,7 @@ func BenchmarkAPIReadHeavy(b *testing.B) {
 		return
 	}
 
-	b.Run("90read-10create", func(b *testing.B) {
+	b.Run(fmt.Sprintf("90read-10create-%dclients", *readHeavyClients), func(b *testing.B) {
 		var n atomic.Int64
 		procs := runtime.GOMAXPROCS(0)
 		b.SetParallelism((*readHeavyClients + procs - 1) / procs)
