@@ -164,15 +164,22 @@ func (f *flakyStore) MoveLeaves(ctx context.Context, from, to uint64, n int, bui
 	return f.DB.MoveLeaves(ctx, from, to, n, build)
 }
 
-func TestJournalStoreOutage(t *testing.T) {
-	// While the store refuses journaled events, Records are still
-	// acknowledged (they are durable in the journal) and Sync waits;
-	// once the store takes them again every event is stored, in order.
+// journalWithStoreDown starts a journaled ledger over a store that
+// refuses moves until f.fail is cleared.
+func journalWithStoreDown(t *testing.T) (*sqlite.DB, *flakyStore, *ledger.Ledger) {
+	t.Helper()
 	db := openDB(t, filepath.Join(t.TempDir(), "ward.db"))
 	f := &flakyStore{DB: db}
 	f.fail.Store(true)
 	s, v := testKey(t)
-	l := newLedger(t, f, s, v, ledger.Options{Journal: filepath.Join(t.TempDir(), "journal")})
+	return db, f, newLedger(t, f, s, v, ledger.Options{Journal: filepath.Join(t.TempDir(), "journal")})
+}
+
+func TestJournalStoreOutage(t *testing.T) {
+	// While the store refuses journaled events, Records are still
+	// acknowledged (they are durable in the journal) and Sync waits;
+	// once the store takes them again every event is stored, in order.
+	db, f, l := journalWithStoreDown(t)
 	ctx := context.Background()
 	for i := range 5 {
 		if err := l.Record(ctx, []audit.Event{event(i)}); err != nil {
@@ -209,14 +216,7 @@ func TestJournalStoreOutage(t *testing.T) {
 func TestJournalBacklogFailsClosed(t *testing.T) {
 	// A store that stays down does not let the journal grow without
 	// bound: once the backlog is full, Records fail (the API answers 503).
-	if testing.Short() {
-		t.Skip("journals 64 Ki events")
-	}
-	db := openDB(t, filepath.Join(t.TempDir(), "ward.db"))
-	f := &flakyStore{DB: db}
-	f.fail.Store(true)
-	s, v := testKey(t)
-	l := newLedger(t, f, s, v, ledger.Options{Journal: filepath.Join(t.TempDir(), "journal")})
+	_, f, l := journalWithStoreDown(t)
 	ctx := context.Background()
 	batch := make([]audit.Event, 4096)
 	for i := range batch {
