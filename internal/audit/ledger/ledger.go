@@ -198,6 +198,11 @@ func (l *Ledger) Record(ctx context.Context, events []audit.Event) error {
 	r.fields = make([][]byte, len(events))
 	for i, e := range events { // encoded here, in parallel, not by the appender
 		r.fields[i] = encodeFields(e)
+		if len(r.fields[i]) > journal.MaxRecord {
+			// Refused here, for this Record alone: in a batch it would
+			// fail the journal append and so every later Record.
+			return fmt.Errorf("ledger: record: event encodes to %d bytes, more than %d", len(r.fields[i]), journal.MaxRecord)
+		}
 	}
 	select {
 	case l.queue <- r:

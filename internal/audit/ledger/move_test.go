@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -235,5 +236,28 @@ func TestJournalBacklogFailsClosed(t *testing.T) {
 	}
 	if err := l.Record(ctx, batch[:1]); err != nil {
 		t.Fatalf("Record after the store recovered: %v", err)
+	}
+}
+
+func TestJournalRefusesOversizeEvent(t *testing.T) {
+	// An event too large for a journal record fails its own Record and
+	// nothing else: the journal keeps taking events.
+	db := openDB(t, filepath.Join(t.TempDir(), "ward.db"))
+	s, v := testKey(t)
+	l := newLedger(t, db, s, v, ledger.Options{Journal: filepath.Join(t.TempDir(), "journal")})
+	ctx := context.Background()
+	big := event(0)
+	big.Query = strings.Repeat("q", journal.MaxRecord)
+	if err := l.Record(ctx, []audit.Event{event(1), big}); err == nil {
+		t.Fatal("oversize event recorded")
+	}
+	if err := l.Record(ctx, []audit.Event{event(2)}); err != nil {
+		t.Fatalf("Record after the refused one: %v", err)
+	}
+	if err := l.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := storedEvents(t, db); len(got) != 1 || got[0].RequestID != "req-2" {
+		t.Fatalf("stored %v", got)
 	}
 }
