@@ -38,12 +38,14 @@ bench:
 # a shared machine weighs on both alike; then benchstat (docs/benchmarks.md).
 BENCHSTAT ?= golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 AUDIT_BENCH = -test.run '^$$' -test.bench '^BenchmarkAPIReadHeavy$$' -test.benchtime 3s
+AUDIT_CLIENTS ?= 16 128
+AUDIT_RUNS ?= 1 2 3 4 5 6
 bench-audit-overhead:
 	@mkdir -p bin
 	$(GO) test -c -o bin/api-ledger.test ./internal/api
 	$(GO) test -c -tags auditdiscard -o bin/api-discard.test ./internal/api
 	rm -f bin/audit-ledger.txt bin/audit-discard.txt
-	cd internal/api && for i in 1 2 3 4 5 6; do for c in 16 128; do \
+	cd internal/api && for i in $(AUDIT_RUNS); do for c in $(AUDIT_CLIENTS); do \
 		../../bin/api-ledger.test $(AUDIT_BENCH) -readheavy.clients $$c >> ../../bin/audit-ledger.txt || exit 1; \
 		../../bin/api-discard.test $(AUDIT_BENCH) -readheavy.clients $$c >> ../../bin/audit-discard.txt || exit 1; \
 	done; done
