@@ -34,8 +34,9 @@ bench:
 
 # What the audit ledger costs a read-heavy HTTP load: BenchmarkAPIReadHeavy
 # with the ledger and with the auditdiscard tag (events dropped; such a
-# build refuses to serve), 6 runs of each, alternated so that other work on
-# a shared machine weighs on both alike; then benchstat (docs/benchmarks.md).
+# build refuses to serve), at each of AUDIT_CLIENTS concurrent clients,
+# AUDIT_RUNS runs of each, alternated so that other work on a shared
+# machine weighs on both alike; then benchstat (docs/benchmarks.md).
 BENCHSTAT ?= golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 AUDIT_BENCH = -test.run '^$$' -test.bench '^BenchmarkAPIReadHeavy$$' -test.benchtime 3s
 AUDIT_CLIENTS ?= 16 128
