@@ -27,6 +27,8 @@ var allowed = map[string][]string{
 	"internal/audit/auditfhir":               {"internal/audit"},
 	"internal/audit/alert":                   {"internal/audit"},
 	"internal/notify":                        {},
+	"internal/auth/mfa":                      {},
+	"internal/auth/password":                 {},
 	"internal/audit/ledger":                  {"internal/audit", "internal/audit/journal"},
 	"internal/audit/journal":                 {},
 	"internal/audit/report":                  {"internal/audit"},
