@@ -30,6 +30,7 @@ import (
 	"github.com/wardhealth/ward/internal/config"
 	"github.com/wardhealth/ward/internal/crypto/keyring"
 	"github.com/wardhealth/ward/internal/crypto/kms/localkms"
+	"github.com/wardhealth/ward/internal/identity"
 	"github.com/wardhealth/ward/internal/index"
 	"github.com/wardhealth/ward/internal/store"
 	"github.com/wardhealth/ward/internal/store/sqlite"
@@ -41,14 +42,15 @@ const Version = "0.1.0"
 
 // App is a running ward's parts.
 type App struct {
-	Config  config.Config
-	Log     *slog.Logger
-	DB      *sqlite.DB
-	Store   *store.Store
-	Auth    *auth.Service
-	Audit   *ledger.Ledger
-	Alerts  *alert.Watcher
-	Handler http.Handler
+	Config   config.Config
+	Log      *slog.Logger
+	DB       *sqlite.DB
+	Store    *store.Store
+	Auth     *auth.Service
+	Identity *identity.Service
+	Audit    *ledger.Ledger
+	Alerts   *alert.Watcher
+	Handler  http.Handler
 
 	checkpoints *ledger.FileSink // closed after the ledger
 }
@@ -127,6 +129,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		db.Close()
 		return nil, err
 	}
+	ids, err := NewIdentity(cfg, db)
+	if err != nil {
+		led.Close()
+		sink.Close()
+		db.Close()
+		return nil, err
+	}
 	kr := keyring.New(kek, db, keyring.Options{})
 	st := store.New(db, kr, store.Options{Index: index.NewIndexer(kr)})
 	rec, txRec := auditRecorders(led)
@@ -150,7 +159,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		TokenIP:  auth.NewLimiter(cfg.TokenRate.PerIP, cfg.TokenRate.Burst, nil),
 		TokenCli: auth.NewLimiter(cfg.TokenRate.PerClient, cfg.TokenRate.Burst, nil),
 	})
-	return &App{Config: cfg, Log: log, DB: db, Store: st, Auth: as, Audit: led, Alerts: alerts, Handler: h, checkpoints: sink}, nil
+	return &App{Config: cfg, Log: log, DB: db, Store: st, Auth: as, Identity: ids, Audit: led, Alerts: alerts, Handler: h, checkpoints: sink}, nil
 }
 
 // ledgerTx records a write's audit events in the write's own transaction

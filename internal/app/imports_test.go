@@ -14,7 +14,7 @@ const mod = "github.com/wardhealth/ward/"
 // store → crypto; nothing imports api, app or cli but their callers.
 var allowed = map[string][]string{
 	"cmd/ward": {"internal/cli"},
-	"internal/cli": {"internal/app", "internal/audit", "internal/audit/auditfhir", "internal/audit/ledger", "internal/audit/report", "internal/auth", "internal/config", "internal/crypto/kms/localkms", "internal/synth", "internal/tlsconf",
+	"internal/cli": {"internal/app", "internal/audit", "internal/audit/auditfhir", "internal/audit/ledger", "internal/audit/report", "internal/auth", "internal/config", "internal/identity", "internal/crypto/kms/localkms", "internal/synth", "internal/tlsconf",
 		// ward bench search drives the store and the search engine directly.
 		"internal/crypto/keyring", "internal/fhir", "internal/fhir/search", "internal/index", "internal/store"},
 	"internal/app":                           {"*"},
@@ -29,6 +29,7 @@ var allowed = map[string][]string{
 	"internal/notify":                        {},
 	"internal/auth/mfa":                      {},
 	"internal/auth/password":                 {},
+	"internal/identity":                      {"internal/auth/password"},
 	"internal/audit/ledger":                  {"internal/audit", "internal/audit/journal"},
 	"internal/audit/journal":                 {},
 	"internal/audit/report":                  {"internal/audit"},
@@ -42,7 +43,7 @@ var allowed = map[string][]string{
 	"internal/fhir/search/internal/fhirpath": {"internal/fhir"},
 	"internal/fhir/search/internal/gen":      {"internal/fhir", "internal/fhir/search/internal/fhirpath"},
 	"internal/store":                         {"internal/crypto/keyring"},
-	"internal/store/sqlite":                  {"internal/store", "internal/crypto/keyring", "internal/auth", "internal/audit/alert"},
+	"internal/store/sqlite":                  {"internal/store", "internal/crypto/keyring", "internal/auth", "internal/audit/alert", "internal/identity"},
 	"internal/store/storetest":               {"internal/store", "internal/crypto/keyring", "internal/auth"},
 	"internal/crypto/keyring":                {"internal/crypto/kms"},
 	"internal/crypto/kms":                    {},

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wardhealth/ward/internal/app"
 	"github.com/wardhealth/ward/internal/audit"
 	"github.com/wardhealth/ward/internal/audit/ledger"
 	"github.com/wardhealth/ward/internal/store/sqlite"
@@ -56,8 +57,10 @@ func recordAt(t *testing.T, data string, times ...time.Time) {
 
 func TestAuditArchivePrune(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
-	if code, _, stderr := run(t, "init", "--dev", "--data-dir", data); code != 0 {
-		t.Fatalf("init: %d %s", code, stderr)
+	// The development keys, without ward init, which would record the
+	// super-admin's creation first.
+	if _, err := app.PrepareDev(devConfig(t, data), time.Now()); err != nil {
+		t.Fatal(err)
 	}
 	// 30 events from 2015, past the default six years, then 10 recent ones.
 	var old, recent []time.Time

@@ -50,6 +50,9 @@ Usage:
   ward client create --name NAME --role ROLE [--tenant T] [--json]
   ward client list [--tenant T] [--json]
   ward client disable ID
+  ward user create --username U --role ROLE [--tenant T] [--email E] [--name N] [--json]
+  ward user list [--tenant T] [--json]
+  ward user disable|enable ID
   ward audit init-key --out PATH
   ward audit verify [--checkpoints FILE] [--verifier-key FILE]
   ward audit archive --out FILE [--before TIME]
@@ -87,6 +90,8 @@ func Run(args []string, env Env) int {
 		err = keyCmd(args[1:], env)
 	case "client":
 		err = clientCmd(args[1:], env)
+	case "user":
+		err = userCmd(args[1:], env)
 	case "bench":
 		err = benchCmd(args[1:], env)
 	case "audit":
@@ -238,6 +243,12 @@ func serve(args []string, env Env) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Env == config.Development {
+		if err := printBootstrap(ctx, a, env); err != nil {
+			a.Close()
+			return err
+		}
+	}
 	certFile := cfg.TLSCert
 	if certFile == "" {
 		certFile, _ = cfg.DevTLSPaths()
@@ -276,7 +287,7 @@ func initCmd(args []string, env Env) error {
 		return err
 	}
 	fmt.Fprintln(env.Stdout, "data directory ready:", cfg.DataDir)
-	return a.Close()
+	return errors.Join(printBootstrap(ctx, a, env), a.Close())
 }
 
 func keyCmd(args []string, env Env) error {
@@ -330,7 +341,7 @@ func clientCmd(args []string, env Env) error {
 			if err != nil {
 				return err
 			}
-			if err := recordOperator(ctx, record, *tenant, "client-create", id, http.StatusCreated); err != nil {
+			if err := recordOperator(ctx, record, *tenant, "client-create", "Client", id, http.StatusCreated); err != nil {
 				// Fail closed: a client nobody can account for must not work.
 				return errors.Join(err, as.DisableClient(ctx, id))
 			}
@@ -392,7 +403,7 @@ func clientCmd(args []string, env Env) error {
 			if err := as.DisableClient(ctx, fs.Arg(0)); err != nil {
 				return err
 			}
-			if err := recordOperator(ctx, record, "", "client-disable", fs.Arg(0), http.StatusOK); err != nil {
+			if err := recordOperator(ctx, record, "", "client-disable", "Client", fs.Arg(0), http.StatusOK); err != nil {
 				return fmt.Errorf("client disabled, but its audit event was not recorded: %w", err)
 			}
 			fmt.Fprintln(env.Stdout, "disabled", fs.Arg(0))
@@ -432,12 +443,13 @@ func withAuthDB(c common, env Env, fn func(ctx context.Context, as *auth.Service
 	})
 }
 
-// recordOperator records a client command in the audit ledger: the actor
-// is the operating-system user running ward, the entry point "cli".
-func recordOperator(ctx context.Context, record recorder, tenant, subtype, clientID string, outcome int) error {
+// recordOperator records an account command (on a Client or a User) in
+// the audit ledger: the actor is the operating-system user running ward,
+// the entry point "cli".
+func recordOperator(ctx context.Context, record recorder, tenant, subtype, entityType, id string, outcome int) error {
 	return record(ctx, []audit.Event{{
 		Time: time.Now().UTC(), Tenant: tenant, ActorID: app.OperatorID(), ActorKind: "operator",
-		Action: audit.ActionExecute, Subtype: subtype, EntityType: "Client", EntityID: clientID,
+		Action: audit.ActionExecute, Subtype: subtype, EntityType: entityType, EntityID: id,
 		Outcome: outcome, EntryPoint: "cli",
 	}})
 }

@@ -52,6 +52,16 @@ type Config struct {
 	LogLevel        string    `toml:"log_level"`        // WARD_LOG_LEVEL: debug|info|warn|error
 	TokenRate       RateLimit `toml:"token_rate"`       // token endpoint limits
 	Alerts          Alerts    `toml:"audit_alerts"`     // audit alert rules and delivery
+	Passwords       Passwords `toml:"passwords"`        // people's password policy and hashing
+}
+
+// Passwords sets people's password policy (internal/auth/password) and
+// the argon2id cost; zero values take the defaults.
+type Passwords struct {
+	Policy        string `toml:"policy"`         // WARD_PASSWORD_POLICY: hipaa (default) or nist
+	Argon2Time    uint32 `toml:"argon2_time"`    // WARD_ARGON2_TIME: passes, default 3
+	Argon2Memory  uint32 `toml:"argon2_memory"`  // WARD_ARGON2_MEMORY: KiB per hash, default 47104 (46 MiB)
+	Argon2Threads uint8  `toml:"argon2_threads"` // WARD_ARGON2_THREADS: lanes, default 2
 }
 
 // Alerts sets the audit alert rules (internal/audit/alert) and where
@@ -140,6 +150,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		"WARD_AUDIT_KEY": &c.AuditKey, "WARD_AUDIT_CHECKPOINTS": &c.AuditCheckpoints,
 		"WARD_AUDIT_ALERT_HOURS": &c.Alerts.Hours, "WARD_AUDIT_ALERT_TIME_ZONE": &c.Alerts.TimeZone,
 		"WARD_AUDIT_ALERT_WEBHOOK": &c.Alerts.Webhook, "WARD_AUDIT_ALERT_WEBHOOK_SECRET_FILE": &c.Alerts.WebhookSecretFile,
+		"WARD_PASSWORD_POLICY": &c.Passwords.Policy,
 	}
 	for k, p := range str {
 		if v := getenv(k); v != "" {
@@ -170,6 +181,20 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 				return fmt.Errorf("%s: not a number", k)
 			}
 			*p = f
+		}
+	}
+	uints := map[string]func(uint64){
+		"WARD_ARGON2_TIME":    func(n uint64) { c.Passwords.Argon2Time = uint32(n) },
+		"WARD_ARGON2_MEMORY":  func(n uint64) { c.Passwords.Argon2Memory = uint32(n) },
+		"WARD_ARGON2_THREADS": func(n uint64) { c.Passwords.Argon2Threads = uint8(n) },
+	}
+	for k, set := range uints {
+		if v := getenv(k); v != "" {
+			n, err := strconv.ParseUint(v, 10, 32)
+			if err != nil || k == "WARD_ARGON2_THREADS" && n > 255 {
+				return fmt.Errorf("%s: not a small positive integer", k)
+			}
+			set(n)
 		}
 	}
 	ints := map[string]*int{"WARD_TOKEN_RATE_BURST": &c.TokenRate.Burst,
@@ -214,6 +239,12 @@ func (c *Config) FinishData() error {
 	if c.AuditRetention.D() < MinAuditRetention {
 		return fmt.Errorf("audit_retention must be at least %dd (one year); the default is %dd (six years)",
 			MinAuditRetention/(24*time.Hour), DefaultAuditRetention/(24*time.Hour))
+	}
+	if c.Passwords.Policy == "" {
+		c.Passwords.Policy = "hipaa"
+	}
+	if c.Passwords.Policy != "hipaa" && c.Passwords.Policy != "nist" {
+		return fmt.Errorf("passwords.policy must be \"hipaa\" or \"nist\", not %q", c.Passwords.Policy)
 	}
 	return nil
 }

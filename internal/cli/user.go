@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/wardhealth/ward/internal/app"
+	"github.com/wardhealth/ward/internal/audit"
+	"github.com/wardhealth/ward/internal/identity"
+)
+
+const userUsage = "Usage: ward user create|list|disable|enable ...\n"
+
+// userCmd manages people's accounts as the operator (see identity.Actor):
+// every change is audited with the operating-system user as the actor.
+func userCmd(args []string, env Env) error {
+	sub := ""
+	if len(args) > 0 {
+		sub, args = args[0], args[1:]
+	}
+	var c common
+	switch sub {
+	case "create":
+		fs := newFlags("user create", "ward user create --username U --role ROLE [--tenant T] [--email E] [--name N] [--json]", env)
+		c.register(fs, false)
+		username := fs.String("username", "", "username, unique in the tenant (required)")
+		role := fs.String("role", "", "role: "+strings.Join(identity.Roles(), ", ")+" (required)")
+		tenant := fs.String("tenant", "default", "tenant (ignored for a super-admin, who belongs to none)")
+		email := fs.String("email", "", "e-mail address")
+		name := fs.String("name", "", "display name of a workforce member (never a patient's)")
+		asJSON := fs.Bool("json", false, "print {\"user_id\", \"username\", \"one_time_password\"} as JSON")
+		if err := parse(fs, args, 0); err != nil {
+			return err
+		}
+		if *username == "" || *role == "" {
+			fmt.Fprintln(env.Stderr, "--username and --role are required")
+			fs.Usage()
+			return errUsage
+		}
+		if *role == identity.RoleSuperAdmin {
+			*tenant = ""
+		}
+		return withIdentity(c, env, func(ctx context.Context, ids *identity.Service, record recorder) error {
+			p, otp, err := ids.Create(ctx, identity.Actor{Operator: true},
+				identity.NewPerson{Tenant: *tenant, Username: *username, Email: *email, Name: *name, Role: *role})
+			if err != nil {
+				return err
+			}
+			if err := recordOperator(ctx, record, p.Tenant, "user-create", "User", p.ID, http.StatusCreated); err != nil {
+				// Fail closed: an account nobody can account for must not work.
+				_, derr := ids.SetDisabled(ctx, identity.Actor{Operator: true}, p.ID, true)
+				return errors.Join(err, derr)
+			}
+			if *asJSON {
+				return json.NewEncoder(env.Stdout).Encode(map[string]string{
+					"user_id": p.ID, "username": p.Username, "one_time_password": otp.Reveal()})
+			}
+			fmt.Fprintf(env.Stdout, "user_id:           %s\nusername:          %s\none-time password: %s\n(shown once; it must be changed at first sign-in)\n",
+				p.ID, p.Username, otp.Reveal())
+			return nil
+		})
+	case "list":
+		fs := newFlags("user list", "ward user list [--tenant T] [--json]   (--tenant \"\" lists the super-admins)", env)
+		c.register(fs, false)
+		tenant := fs.String("tenant", "default", "tenant")
+		asJSON := fs.Bool("json", false, "print JSON")
+		if err := parse(fs, args, 0); err != nil {
+			return err
+		}
+		return withIdentity(c, env, func(ctx context.Context, ids *identity.Service, _ recorder) error {
+			ps, err := ids.List(ctx, identity.Actor{Operator: true}, *tenant)
+			if err != nil {
+				return err
+			}
+			return printPeople(env, ps, *asJSON)
+		})
+	case "disable", "enable":
+		disable := sub == "disable"
+		fs := newFlags("user "+sub, "ward user "+sub+" ID", env)
+		c.register(fs, false)
+		if err := parse(fs, args, 1); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			fs.Usage()
+			return errUsage
+		}
+		return withIdentity(c, env, func(ctx context.Context, ids *identity.Service, record recorder) error {
+			p, err := ids.SetDisabled(ctx, identity.Actor{Operator: true}, fs.Arg(0), disable)
+			if err != nil {
+				return err
+			}
+			if err := recordOperator(ctx, record, p.Tenant, "user-"+sub, "User", p.ID, http.StatusOK); err != nil {
+				return fmt.Errorf("account %sd, but its audit event was not recorded: %w", sub, err)
+			}
+			fmt.Fprintf(env.Stdout, "%sd %s\n", sub, p.ID)
+			return nil
+		})
+	case "--help", "-h":
+		fmt.Fprint(env.Stdout, userUsage)
+		return flag.ErrHelp
+	}
+	fmt.Fprint(env.Stderr, userUsage)
+	return errUsage
+}
+
+func printPeople(env Env, ps []identity.Person, asJSON bool) error {
+	if asJSON {
+		type row struct {
+			ID       string    `json:"user_id"`
+			Tenant   string    `json:"tenant"`
+			Username string    `json:"username"`
+			Role     string    `json:"role"`
+			Created  time.Time `json:"created"`
+			Disabled bool      `json:"disabled"`
+		}
+		rows := []row{}
+		for _, p := range ps {
+			rows = append(rows, row{p.ID, p.Tenant, p.Username, p.Role, p.Created, p.Disabled})
+		}
+		return json.NewEncoder(env.Stdout).Encode(rows)
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "USER ID\tUSERNAME\tROLE\tCREATED\tSTATUS")
+	for _, p := range ps {
+		status := "active"
+		if p.Disabled {
+			status = "disabled"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.ID, p.Username, p.Role, p.Created.Format(time.RFC3339), status)
+	}
+	return tw.Flush()
+}
+
+// withIdentity opens the database and the account service; like the
+// client commands it works while the server runs. record appends to the
+// audit ledger.
+func withIdentity(c common, env Env, fn func(ctx context.Context, ids *identity.Service, record recorder) error) error {
+	cfg, err := c.loadData(env)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	db, err := app.OpenDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	ids, err := app.NewIdentity(cfg, db)
+	if err != nil {
+		return errors.Join(err, db.Close())
+	}
+	record := func(ctx context.Context, events []audit.Event) error { return app.RecordOperator(ctx, db, events) }
+	return errors.Join(fn(ctx, ids, record), db.Close())
+}
+
+// printBootstrap creates the first super-admin if there is none and
+// prints its one-time password, once.
+func printBootstrap(ctx context.Context, a *app.App, env Env) error {
+	p, otp, created, err := a.BootstrapAdmin(ctx)
+	if err != nil || !created {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "super-admin created: username %q, one-time password %s\n(shown once; it must be changed at first sign-in)\n",
+		p.Username, otp.Reveal())
+	return nil
+}

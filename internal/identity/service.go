@@ -1,0 +1,265 @@
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/wardhealth/ward/internal/auth/password"
+)
+
+// Actor is who asks for an account change. The operator is whoever runs
+// the ward CLI on the server: with the data directory and the key files
+// in hand they control the deployment already, so the CLI may do what a
+// super-admin does (audited as the operator). People act through the API
+// with their role and tenant.
+type Actor struct {
+	Operator bool
+	ID       string
+	Role     string
+	Tenant   string
+}
+
+// NewPerson is what an administrator gives to create an account.
+type NewPerson struct {
+	Tenant   string // "" for a super-admin
+	Username string
+	Email    string
+	Name     string
+	Role     string
+}
+
+// Options configure a Service; zero values take defaults.
+type Options struct {
+	// Params are the argon2id parameters for new hashes; default
+	// password.DefaultParams().
+	Params password.Params
+	// Rand is the randomness for ids, salts and one-time passwords;
+	// default crypto/rand.
+	Rand io.Reader
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Service manages accounts in a Store, enforcing the password policy of
+// its Checker and who may do what.
+type Service struct {
+	st     Store
+	check  *password.Checker
+	params password.Params
+	rand   io.Reader
+	now    func() time.Time
+	dummy  string // a hash verified for unknown usernames, so they take as long
+}
+
+// NewService returns a Service over st with the password policy of check.
+func NewService(st Store, check *password.Checker, o Options) (*Service, error) {
+	if o.Params == (password.Params{}) {
+		o.Params = password.DefaultParams()
+	}
+	if err := o.Params.Validate(); err != nil {
+		return nil, err
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s := &Service{st: st, check: check, params: o.Params, rand: o.Rand, now: o.Now}
+	otp, err := s.oneTimePassword()
+	if err != nil {
+		return nil, err
+	}
+	if s.dummy, err = password.Hash(otp, s.params, s.rand); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// OneTimePassword is an initial password: shown once to whoever hands it
+// to the person, who must replace it at first sign-in. String, GoString
+// and MarshalText redact it.
+type OneTimePassword string
+
+func (OneTimePassword) String() string               { return "[redacted]" }
+func (OneTimePassword) GoString() string             { return "[redacted]" }
+func (OneTimePassword) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
+
+// Reveal returns the password itself.
+func (p OneTimePassword) Reveal() string { return string(p) }
+
+// Create makes an account with a one-time password. A tenant admin may
+// create only non-admin accounts in their own tenant; only a super-admin
+// (or the operator) may create an admin.
+func (s *Service) Create(ctx context.Context, by Actor, in NewPerson) (Person, OneTimePassword, error) {
+	u, err := NormalizeUsername(in.Username)
+	if err != nil {
+		return Person{}, "", err
+	}
+	p := Person{Tenant: in.Tenant, Username: u, Email: strings.TrimSpace(in.Email), Name: strings.TrimSpace(in.Name), Role: in.Role}
+	if err := p.validate(); err != nil {
+		return Person{}, "", err
+	}
+	if err := may(by, p); err != nil {
+		return Person{}, "", err
+	}
+	otp, err := s.oneTimePassword()
+	if err != nil {
+		return Person{}, "", err
+	}
+	if p.PasswordHash, err = password.Hash(otp, s.params, s.rand); err != nil {
+		return Person{}, "", err
+	}
+	if p.ID, err = s.newID(); err != nil {
+		return Person{}, "", err
+	}
+	now := s.now().UTC()
+	p.Created, p.PasswordChanged, p.MustChangePassword = now, now, true
+	if err := s.st.CreatePerson(ctx, p); err != nil {
+		return Person{}, "", err
+	}
+	return p, OneTimePassword(otp), nil
+}
+
+// may reports whether by may create, or change the standing of, target.
+func may(by Actor, target Person) error {
+	switch {
+	case by.Operator, by.Role == RoleSuperAdmin:
+		return nil
+	case by.Role == RoleTenantAdmin && by.Tenant == target.Tenant && !IsAdmin(target.Role):
+		return nil
+	}
+	return ErrForbidden
+}
+
+// Bootstrap creates the first super-admin, "admin", if the deployment has
+// none, and returns it with its one-time password; created is false (and
+// nothing changes) when one exists.
+func (s *Service) Bootstrap(ctx context.Context) (p Person, otp OneTimePassword, created bool, err error) {
+	admins, err := s.st.People(ctx, "")
+	if err != nil {
+		return Person{}, "", false, err
+	}
+	if len(admins) > 0 {
+		return Person{}, "", false, nil
+	}
+	p, otp, err = s.Create(ctx, Actor{Operator: true}, NewPerson{Username: "admin", Role: RoleSuperAdmin})
+	if err != nil {
+		return Person{}, "", false, err
+	}
+	return p, otp, true, nil
+}
+
+// List returns a tenant's accounts ("" for super-admins). A tenant admin
+// sees only their own tenant; only super-admins and the operator see
+// the super-admins.
+func (s *Service) List(ctx context.Context, by Actor, tenant string) ([]Person, error) {
+	ok := by.Operator || by.Role == RoleSuperAdmin || by.Role == RoleTenantAdmin && by.Tenant == tenant && tenant != ""
+	if !ok {
+		return nil, ErrForbidden
+	}
+	return s.st.People(ctx, tenant)
+}
+
+// SetDisabled disables or enables an account, under the rules of Create.
+// Nobody disables their own account this way.
+func (s *Service) SetDisabled(ctx context.Context, by Actor, id string, disabled bool) (Person, error) {
+	p, err := s.st.Person(ctx, id)
+	if err != nil {
+		return Person{}, err
+	}
+	if err := may(by, p); err != nil {
+		return Person{}, err
+	}
+	if !by.Operator && by.ID == id {
+		return Person{}, fmt.Errorf("%w: an account cannot disable or enable itself", ErrForbidden)
+	}
+	if err := s.st.SetPersonDisabled(ctx, id, disabled); err != nil {
+		return Person{}, err
+	}
+	p.Disabled = disabled
+	return p, nil
+}
+
+// ErrBadPassword means a username and password did not match an enabled
+// account. It never says which.
+var ErrBadPassword = errors.New("identity: wrong username or password")
+
+// CheckPassword returns the enabled account with that username and
+// password in tenant. An unknown username costs the same hash as a known
+// one, and every failure is ErrBadPassword.
+func (s *Service) CheckPassword(ctx context.Context, tenant, username, pw string) (Person, error) {
+	u, uerr := NormalizeUsername(username)
+	var p Person
+	err := uerr
+	if err == nil {
+		p, err = s.st.PersonByUsername(ctx, tenant, u)
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrInvalid) {
+		return Person{}, err // the store failed: not the caller's fault
+	}
+	hash := p.PasswordHash
+	if err != nil {
+		hash = s.dummy
+	}
+	ok, _, verr := password.Verify(pw, hash)
+	if err != nil || verr != nil || !ok || p.Disabled {
+		return Person{}, ErrBadPassword
+	}
+	return p, nil
+}
+
+// ChangePassword replaces the password of account id after checking the
+// current one and the policy (strength, blocklist, personal information,
+// the last Policy.History passwords). A *password.Violation error lists
+// what the new one breaks.
+func (s *Service) ChangePassword(ctx context.Context, id, current, next string) error {
+	p, err := s.st.Person(ctx, id)
+	if err != nil {
+		return err
+	}
+	if ok, _, err := password.Verify(current, p.PasswordHash); err != nil || !ok || p.Disabled {
+		return ErrBadPassword
+	}
+	previous := append([]string{p.PasswordHash}, p.PasswordHistory...)
+	who := password.Person{Username: p.Username, Email: p.Email, Names: strings.Fields(p.Name)}
+	if err := s.check.Check(next, who, previous); err != nil {
+		return err
+	}
+	hash, err := password.Hash(next, s.params, s.rand)
+	if err != nil {
+		return err
+	}
+	if keep := max(s.check.Policy().History-1, 0); len(previous) > keep {
+		previous = previous[:keep]
+	}
+	return s.st.SetPassword(ctx, id, hash, previous, s.now().UTC(), false)
+}
+
+// otpEncoding is base32 without padding, in lower case for reading aloud.
+var otpEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// oneTimePassword is 100 random bits as "xxxxx-xxxxx-xxxxx-xxxxx".
+func (s *Service) oneTimePassword() (string, error) {
+	b := make([]byte, 13)
+	if _, err := io.ReadFull(s.rand, b); err != nil {
+		return "", fmt.Errorf("identity: random: %w", err)
+	}
+	e := strings.ToLower(otpEncoding.EncodeToString(b))[:20]
+	return e[0:5] + "-" + e[5:10] + "-" + e[10:15] + "-" + e[15:20], nil
+}
+
+// newID is "u-" and 26 base32 characters (128 random bits).
+func (s *Service) newID() (string, error) {
+	b := make([]byte, 16)
+	if _, err := io.ReadFull(s.rand, b); err != nil {
+		return "", fmt.Errorf("identity: random: %w", err)
+	}
+	return "u-" + strings.ToLower(otpEncoding.EncodeToString(b)), nil
+}
