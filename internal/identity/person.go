@@ -63,6 +63,10 @@ type Person struct {
 	MustChangePassword bool
 	Disabled           bool
 	Created            time.Time
+	// FailedLogins counts failed sign-ins in a row; LockedUntil, when
+	// after now, refuses every sign-in (see Service.CheckPassword).
+	FailedLogins int
+	LockedUntil  time.Time
 }
 
 // Errors.

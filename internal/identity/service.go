@@ -44,6 +44,9 @@ type Options struct {
 	Rand io.Reader
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Idle and Lifetime bound people's sessions; defaults DefaultIdle
+	// and DefaultLifetime. Idle must be 1 to 30 minutes.
+	Idle, Lifetime time.Duration
 }
 
 // Service manages accounts in a Store, enforcing the password policy of
@@ -55,6 +58,8 @@ type Service struct {
 	rand   io.Reader
 	now    func() time.Time
 	dummy  string // a hash verified for unknown usernames, so they take as long
+
+	idle, lifetime time.Duration
 }
 
 // NewService returns a Service over st with the password policy of check.
@@ -71,7 +76,16 @@ func NewService(st Store, check *password.Checker, o Options) (*Service, error) 
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Service{st: st, check: check, params: o.Params, rand: o.Rand, now: o.Now}
+	if o.Idle == 0 {
+		o.Idle = DefaultIdle
+	}
+	if o.Lifetime == 0 {
+		o.Lifetime = DefaultLifetime
+	}
+	if o.Idle < time.Minute || o.Idle > 30*time.Minute || o.Lifetime < o.Idle {
+		return nil, fmt.Errorf("%w: session idle timeout must be 1 to 30 minutes and no longer than the lifetime", ErrInvalid)
+	}
+	s := &Service{st: st, check: check, params: o.Params, rand: o.Rand, now: o.Now, idle: o.Idle, lifetime: o.Lifetime}
 	otp, err := s.oneTimePassword()
 	if err != nil {
 		return nil, err
@@ -187,13 +201,16 @@ func (s *Service) SetDisabled(ctx context.Context, by Actor, id string, disabled
 	return p, nil
 }
 
-// ErrBadPassword means a username and password did not match an enabled
-// account. It never says which.
-var ErrBadPassword = errors.New("identity: wrong username or password")
+// ErrBadPassword means a sign-in failed. It never says why: an unknown
+// username, a wrong password, a disabled or a locked account look alike.
+var ErrBadPassword = errors.New("identity: sign-in failed: wrong username or password, or the account is locked or disabled")
 
-// CheckPassword returns the enabled account with that username and
-// password in tenant. An unknown username costs the same hash as a known
-// one, and every failure is ErrBadPassword.
+// CheckPassword returns the enabled, unlocked account with that username
+// and password in tenant. An unknown username costs the same hash as a
+// known one, and every failure is ErrBadPassword. A wrong password counts
+// against the account: after 5 in a row it is locked for 1 s, doubling
+// with each further one, and after 10 for 30 minutes (UnlockPerson ends
+// it sooner). While locked, even the right password fails.
 func (s *Service) CheckPassword(ctx context.Context, tenant, username, pw string) (Person, error) {
 	u, uerr := NormalizeUsername(username)
 	var p Person
@@ -209,10 +226,33 @@ func (s *Service) CheckPassword(ctx context.Context, tenant, username, pw string
 		hash = s.dummy
 	}
 	ok, _, verr := password.Verify(pw, hash)
-	if err != nil || verr != nil || !ok || p.Disabled {
+	if err != nil {
+		return Person{}, ErrBadPassword
+	}
+	now := s.now().UTC()
+	if now.Before(p.LockedUntil) || p.Disabled {
+		return Person{}, ErrBadPassword
+	}
+	if verr != nil || !ok {
+		if _, err := s.st.RecordLogin(ctx, p.ID, false, backoffAfter, lockUntil(now, p.FailedLogins+1)); err != nil {
+			return Person{}, err
+		}
 		return Person{}, ErrBadPassword
 	}
 	return p, nil
+}
+
+// Unlock clears an account's failed sign-ins and lock, under the rules
+// of Create.
+func (s *Service) Unlock(ctx context.Context, by Actor, id string) error {
+	p, err := s.st.Person(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := may(by, p); err != nil {
+		return err
+	}
+	return s.st.UnlockPerson(ctx, id)
 }
 
 // ChangePassword replaces the password of account id after checking the
@@ -239,7 +279,12 @@ func (s *Service) ChangePassword(ctx context.Context, id, current, next string) 
 	if keep := max(s.check.Policy().History-1, 0); len(previous) > keep {
 		previous = previous[:keep]
 	}
-	return s.st.SetPassword(ctx, id, hash, previous, s.now().UTC(), false)
+	if err := s.st.SetPassword(ctx, id, hash, previous, s.now().UTC(), false); err != nil {
+		return err
+	}
+	// A new password ends every session: whoever knew the old one is out.
+	_, err = s.st.DeleteSessions(ctx, id, nil, false)
+	return err
 }
 
 // otpEncoding is base32 without padding, in lower case for reading aloud.

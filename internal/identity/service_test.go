@@ -30,9 +30,33 @@ type seeded struct{ r *rand.ChaCha8 }
 
 func (s seeded) Read(p []byte) (int, error) { return s.r.Read(p) }
 
+// clock is a settable clock for the service under test.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
 // newService returns a Service over a new SQLite database, with the
 // hipaa policy and the shipped blocklist, and the database.
 func newService(t *testing.T) (*identity.Service, *sqlite.DB, string) {
+	s, db, path, _ := newServiceClock(t)
+	return s, db, path
+}
+
+// newServiceClock is newService with the clock it runs on.
+func newServiceClock(t *testing.T) (*identity.Service, *sqlite.DB, string, *clock) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "ward.db")
 	db, err := sqlite.Open(context.Background(), path, sqlite.Options{})
@@ -52,14 +76,14 @@ func newService(t *testing.T) (*identity.Service, *sqlite.DB, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c := &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
 	s, err := identity.NewService(db, chk, identity.Options{
-		Params: cheap, Rand: seeded{rand.NewChaCha8([32]byte{7})},
-		Now: func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) },
+		Params: cheap, Rand: seeded{rand.NewChaCha8([32]byte{7})}, Now: c.now,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, db, path
+	return s, db, path, c
 }
 
 var (

@@ -24,4 +24,24 @@ type Store interface {
 	// SetPassword replaces an account's password hash and history;
 	// ErrNotFound if absent.
 	SetPassword(ctx context.Context, id, hash string, history []string, changed time.Time, mustChange bool) error
+	// RecordLogin counts a failed sign-in (ok false), locking the account
+	// until lockUntil once the failures in a row reach lockAt, or clears
+	// the count and the lock (ok true). It returns the failures in a row;
+	// ErrNotFound if the account is absent.
+	RecordLogin(ctx context.Context, personID string, ok bool, lockAt int, lockUntil time.Time) (int, error)
+	// UnlockPerson clears an account's failures and lock.
+	UnlockPerson(ctx context.Context, personID string) error
+
+	// CreateSession stores a new session.
+	CreateSession(ctx context.Context, s Session) error
+	// Session returns the session with that token hash, or ErrNotFound.
+	Session(ctx context.Context, hash []byte) (Session, error)
+	// Sessions lists a person's sessions, oldest first.
+	Sessions(ctx context.Context, personID string) ([]Session, error)
+	// TouchSession records a use of the session at seen (never moving
+	// back); ErrNotFound if it is gone.
+	TouchSession(ctx context.Context, hash []byte, seen time.Time) error
+	// DeleteSessions deletes a person's sessions: all of them (hash nil),
+	// the one with hash, or all but it (except). It returns how many.
+	DeleteSessions(ctx context.Context, personID string, hash []byte, except bool) (int, error)
 }

@@ -16,7 +16,7 @@ import (
 // nanoseconds and come back in UTC.
 
 const personColumns = `id, tenant, username, email, name, role, password_hash, password_history,
-	password_changed_ns, must_change, disabled, created_ns`
+	password_changed_ns, must_change, disabled, created_ns, failed_logins, locked_until_ns`
 
 // CreatePerson implements identity.Store.
 func (d *DB) CreatePerson(ctx context.Context, p identity.Person) error {
@@ -29,7 +29,7 @@ func (d *DB) CreatePerson(ctx context.Context, p identity.Person) error {
 	}
 	return d.exec(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(context.Background(), `INSERT INTO people (`+personColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)`,
 			p.ID, p.Tenant, p.Username, p.Email, p.Name, p.Role, p.PasswordHash, string(hist),
 			p.PasswordChanged.UnixNano(), p.MustChangePassword, p.Disabled, p.Created.UnixNano())
 		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) || isConstraint(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE) {
@@ -77,12 +77,12 @@ func (d *DB) queryPeople(ctx context.Context, where string, args ...any) ([]iden
 	var out []identity.Person
 	for rows.Next() {
 		var (
-			p                identity.Person
-			hist             string
-			changed, created int64
+			p                        identity.Person
+			hist                     string
+			changed, created, locked int64
 		)
 		if err := rows.Scan(&p.ID, &p.Tenant, &p.Username, &p.Email, &p.Name, &p.Role, &p.PasswordHash, &hist,
-			&changed, &p.MustChangePassword, &p.Disabled, &created); err != nil {
+			&changed, &p.MustChangePassword, &p.Disabled, &created, &p.FailedLogins, &locked); err != nil {
 			return nil, fmt.Errorf("sqlite: people: %w", mapErr(err))
 		}
 		if err := json.Unmarshal([]byte(hist), &p.PasswordHistory); err != nil {
@@ -90,6 +90,9 @@ func (d *DB) queryPeople(ctx context.Context, where string, args ...any) ([]iden
 		}
 		p.PasswordChanged = time.Unix(0, changed).UTC()
 		p.Created = time.Unix(0, created).UTC()
+		if locked != 0 {
+			p.LockedUntil = time.Unix(0, locked).UTC()
+		}
 		out = append(out, p)
 	}
 	if err := rows.Err(); err != nil {

@@ -1,0 +1,142 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/wardhealth/ward/internal/identity"
+)
+
+// People's sessions and sign-in throttling, for identity.Store. Times are
+// stored as Unix nanoseconds and come back in UTC.
+
+const sessionColumns = `hash, person_id, tenant, role, created_ns, seen_ns, expires_ns, idle_ns`
+
+// CreateSession implements identity.Store.
+func (d *DB) CreateSession(ctx context.Context, s identity.Session) error {
+	return d.exec(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(context.Background(), `INSERT INTO sessions (`+sessionColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, s.Hash, s.PersonID, s.Tenant, s.Role,
+			s.Created.UnixNano(), s.Seen.UnixNano(), s.Expires.UnixNano(), int64(s.Idle))
+		if err != nil {
+			return fmt.Errorf("sqlite: create session: %w", mapErr(err))
+		}
+		return nil
+	})
+}
+
+// Session implements identity.Store.
+func (d *DB) Session(ctx context.Context, hash []byte) (identity.Session, error) {
+	ss, err := d.querySessions(ctx, `WHERE hash = ?`, hash)
+	if err != nil {
+		return identity.Session{}, err
+	}
+	if len(ss) == 0 {
+		return identity.Session{}, identity.ErrNotFound
+	}
+	return ss[0], nil
+}
+
+// Sessions implements identity.Store.
+func (d *DB) Sessions(ctx context.Context, personID string) ([]identity.Session, error) {
+	return d.querySessions(ctx, `WHERE person_id = ? ORDER BY created_ns`, personID)
+}
+
+func (d *DB) querySessions(ctx context.Context, where string, args ...any) ([]identity.Session, error) {
+	rows, err := d.r.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: sessions: %w", mapErr(err))
+	}
+	defer rows.Close()
+	var out []identity.Session
+	for rows.Next() {
+		var (
+			s                            identity.Session
+			created, seen, expires, idle int64
+		)
+		if err := rows.Scan(&s.Hash, &s.PersonID, &s.Tenant, &s.Role, &created, &seen, &expires, &idle); err != nil {
+			return nil, fmt.Errorf("sqlite: sessions: %w", mapErr(err))
+		}
+		s.Created, s.Seen, s.Expires = time.Unix(0, created).UTC(), time.Unix(0, seen).UTC(), time.Unix(0, expires).UTC()
+		s.Idle = time.Duration(idle)
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: sessions: %w", mapErr(err))
+	}
+	return out, nil
+}
+
+// TouchSession implements identity.Store: it moves the session's last use
+// to seen, only forward.
+func (d *DB) TouchSession(ctx context.Context, hash []byte, seen time.Time) error {
+	return d.exec(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(context.Background(), `UPDATE sessions SET seen_ns = max(seen_ns, ?) WHERE hash = ?`, seen.UnixNano(), hash)
+		if err != nil {
+			return fmt.Errorf("sqlite: touch session: %w", mapErr(err))
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return identity.ErrNotFound
+		}
+		return nil
+	})
+}
+
+// DeleteSessions implements identity.Store: it deletes the person's
+// sessions, or only the one with that hash, or all but it (except).
+func (d *DB) DeleteSessions(ctx context.Context, personID string, hash []byte, except bool) (int, error) {
+	q, args := `DELETE FROM sessions WHERE person_id = ?`, []any{personID}
+	switch {
+	case hash != nil && except:
+		q, args = q+` AND hash != ?`, append(args, hash)
+	case hash != nil:
+		q, args = q+` AND hash = ?`, append(args, hash)
+	}
+	var n int64
+	err := d.exec(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(context.Background(), q, args...)
+		if err != nil {
+			return fmt.Errorf("sqlite: delete sessions: %w", mapErr(err))
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
+// RecordLogin implements identity.Store: after a failure it adds one to
+// the account's failures in a row and, once they reach lockAt, locks it
+// until lockUntil; after a success it clears both. It returns the
+// failures in a row.
+func (d *DB) RecordLogin(ctx context.Context, personID string, ok bool, lockAt int, lockUntil time.Time) (int, error) {
+	var failures int
+	err := d.exec(ctx, func(tx *sql.Tx) error {
+		var q string
+		var args []any
+		if ok {
+			q, args = `UPDATE people SET failed_logins = 0, locked_until_ns = 0 WHERE id = ? RETURNING failed_logins`, []any{personID}
+		} else {
+			q = `UPDATE people SET failed_logins = failed_logins + 1,
+				locked_until_ns = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until_ns END
+				WHERE id = ? RETURNING failed_logins`
+			args = []any{lockAt, lockUntil.UnixNano(), personID}
+		}
+		err := tx.QueryRowContext(context.Background(), q, args...).Scan(&failures)
+		if errors.Is(err, sql.ErrNoRows) {
+			return identity.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: record login: %w", mapErr(err))
+		}
+		return nil
+	})
+	return failures, err
+}
+
+// UnlockPerson implements identity.Store.
+func (d *DB) UnlockPerson(ctx context.Context, personID string) error {
+	return d.updatePerson(ctx, `UPDATE people SET failed_logins = 0, locked_until_ns = 0 WHERE id = ?`, personID)
+}
