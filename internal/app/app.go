@@ -129,14 +129,14 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		db.Close()
 		return nil, err
 	}
-	ids, err := NewIdentity(cfg, db)
+	kr := keyring.New(kek, db, keyring.Options{})
+	ids, err := NewIdentity(cfg, db, KeyringSealer{kr})
 	if err != nil {
 		led.Close()
 		sink.Close()
 		db.Close()
 		return nil, err
 	}
-	kr := keyring.New(kek, db, keyring.Options{})
 	st := store.New(db, kr, store.Options{Index: index.NewIndexer(kr)})
 	rec, txRec := auditRecorders(led)
 	as := auth.NewService(db, auth.Options{TokenTTL: cfg.TokenTTL.D()})

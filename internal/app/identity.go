@@ -10,13 +10,15 @@ import (
 	"github.com/wardhealth/ward/internal/audit"
 	"github.com/wardhealth/ward/internal/auth/password"
 	"github.com/wardhealth/ward/internal/config"
+	"github.com/wardhealth/ward/internal/crypto/keyring"
 	"github.com/wardhealth/ward/internal/identity"
 	"github.com/wardhealth/ward/internal/store/sqlite"
 )
 
 // NewIdentity builds the account service over db with the password policy
-// and argon2id cost of cfg.Passwords.
-func NewIdentity(cfg config.Config, db *sqlite.DB) (*identity.Service, error) {
+// and argon2id cost of cfg.Passwords; sealer (nil for the CLI's account
+// commands) encrypts second-factor secrets.
+func NewIdentity(cfg config.Config, db *sqlite.DB, sealer identity.Sealer) (*identity.Service, error) {
 	pol, err := password.Preset(cfg.Passwords.Policy)
 	if err != nil {
 		return nil, fmt.Errorf("passwords.policy: %w", err)
@@ -42,7 +44,38 @@ func NewIdentity(cfg config.Config, db *sqlite.DB) (*identity.Service, error) {
 	if err := params.Validate(); err != nil {
 		return nil, fmt.Errorf("passwords: %w", err)
 	}
-	return identity.NewService(db, chk, identity.Options{Params: params})
+	return identity.NewService(db, chk, identity.Options{Params: params, Sealer: sealer})
+}
+
+// systemKeyTenant is the keyring tenant of deployment-wide secrets, such
+// as super-admins' second factors. The underscore keeps it apart from
+// every FHIR tenant name ([a-z0-9-]).
+const systemKeyTenant = "_system"
+
+// KeyringSealer seals people's second-factor secrets with the shared
+// data key of their tenant (identity.Sealer).
+type KeyringSealer struct{ KR *keyring.Keyring }
+
+func keyTenant(tenant string) string {
+	if tenant == "" {
+		return systemKeyTenant
+	}
+	return tenant
+}
+
+// Seal implements identity.Sealer.
+func (s KeyringSealer) Seal(ctx context.Context, tenant string, plaintext, aad []byte) ([]byte, error) {
+	kt := keyTenant(tenant)
+	id, err := s.KR.DataKey(ctx, kt, "")
+	if err != nil {
+		return nil, err
+	}
+	return s.KR.Seal(ctx, kt, id, plaintext, aad)
+}
+
+// Open implements identity.Sealer.
+func (s KeyringSealer) Open(ctx context.Context, tenant string, ciphertext, aad []byte) ([]byte, error) {
+	return s.KR.Open(ctx, keyTenant(tenant), ciphertext, aad)
 }
 
 // BootstrapAdmin creates the deployment's first super-admin, "admin", if

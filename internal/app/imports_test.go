@@ -29,7 +29,7 @@ var allowed = map[string][]string{
 	"internal/notify":                        {},
 	"internal/auth/mfa":                      {},
 	"internal/auth/password":                 {},
-	"internal/identity":                      {"internal/auth/password"},
+	"internal/identity":                      {"internal/auth/password", "internal/auth/mfa"},
 	"internal/audit/ledger":                  {"internal/audit", "internal/audit/journal"},
 	"internal/audit/journal":                 {},
 	"internal/audit/report":                  {"internal/audit"},

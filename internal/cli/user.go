@@ -152,7 +152,7 @@ func withIdentity(c common, env Env, fn func(ctx context.Context, ids *identity.
 	if err != nil {
 		return err
 	}
-	ids, err := app.NewIdentity(cfg, db)
+	ids, err := app.NewIdentity(cfg, db, nil)
 	if err != nil {
 		return errors.Join(err, db.Close())
 	}

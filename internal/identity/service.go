@@ -47,6 +47,9 @@ type Options struct {
 	// Idle and Lifetime bound people's sessions; defaults DefaultIdle
 	// and DefaultLifetime. Idle must be 1 to 30 minutes.
 	Idle, Lifetime time.Duration
+	// Sealer encrypts TOTP secrets; without one, second-factor
+	// operations fail (the CLI's account commands need none).
+	Sealer Sealer
 }
 
 // Service manages accounts in a Store, enforcing the password policy of
@@ -60,6 +63,7 @@ type Service struct {
 	dummy  string // a hash verified for unknown usernames, so they take as long
 
 	idle, lifetime time.Duration
+	sealer         Sealer
 }
 
 // NewService returns a Service over st with the password policy of check.
@@ -85,7 +89,7 @@ func NewService(st Store, check *password.Checker, o Options) (*Service, error) 
 	if o.Idle < time.Minute || o.Idle > 30*time.Minute || o.Lifetime < o.Idle {
 		return nil, fmt.Errorf("%w: session idle timeout must be 1 to 30 minutes and no longer than the lifetime", ErrInvalid)
 	}
-	s := &Service{st: st, check: check, params: o.Params, rand: o.Rand, now: o.Now, idle: o.Idle, lifetime: o.Lifetime}
+	s := &Service{st: st, check: check, params: o.Params, rand: o.Rand, now: o.Now, idle: o.Idle, lifetime: o.Lifetime, sealer: o.Sealer}
 	otp, err := s.oneTimePassword()
 	if err != nil {
 		return nil, err

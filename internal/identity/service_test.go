@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wardhealth/ward/internal/app"
 	"github.com/wardhealth/ward/internal/auth/password"
+	"github.com/wardhealth/ward/internal/crypto/keyring"
+	"github.com/wardhealth/ward/internal/crypto/kms/localkms"
 	"github.com/wardhealth/ward/internal/identity"
 	"github.com/wardhealth/ward/internal/store/sqlite"
 )
@@ -76,9 +79,18 @@ func newServiceClock(t *testing.T) (*identity.Service, *sqlite.DB, string, *cloc
 	if err != nil {
 		t.Fatal(err)
 	}
+	kekPath := filepath.Join(t.TempDir(), "kek")
+	if err := localkms.Create(kekPath, localkms.Development); err != nil {
+		t.Fatal(err)
+	}
+	kek, err := localkms.Open(kekPath)
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
 	s, err := identity.NewService(db, chk, identity.Options{
 		Params: cheap, Rand: seeded{rand.NewChaCha8([32]byte{7})}, Now: c.now,
+		Sealer: app.KeyringSealer{KR: keyring.New(kek, db, keyring.Options{})},
 	})
 	if err != nil {
 		t.Fatal(err)

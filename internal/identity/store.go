@@ -44,4 +44,14 @@ type Store interface {
 	// DeleteSessions deletes a person's sessions: all of them (hash nil),
 	// the one with hash, or all but it (except). It returns how many.
 	DeleteSessions(ctx context.Context, personID string, hash []byte, except bool) (int, error)
+
+	// MFA returns a person's second factors, or ErrNotFound.
+	MFA(ctx context.Context, personID string) (MFA, error)
+	// PutMFA replaces a person's second factors.
+	PutMFA(ctx context.Context, m MFA) error
+	// UpdateMFA replaces the step, confirmation and recovery hashes only
+	// if the stored record still equals old; ErrConflict otherwise.
+	UpdateMFA(ctx context.Context, old, next MFA) error
+	// DeleteMFA removes a person's second factors.
+	DeleteMFA(ctx context.Context, personID string) error
 }
