@@ -52,7 +52,7 @@ Usage:
   ward client disable ID
   ward user create --username U --role ROLE [--tenant T] [--email E] [--name N] [--json]
   ward user list [--tenant T] [--json]
-  ward user disable|enable ID
+  ward user disable|enable|unlock|reset-mfa ID
   ward audit init-key --out PATH
   ward audit verify [--checkpoints FILE] [--verifier-key FILE]
   ward audit archive --out FILE [--before TIME]

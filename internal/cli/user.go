@@ -16,7 +16,7 @@ import (
 	"github.com/wardhealth/ward/internal/identity"
 )
 
-const userUsage = "Usage: ward user create|list|disable|enable ...\n"
+const userUsage = "Usage: ward user create|list|disable|enable|unlock|reset-mfa ...\n"
 
 // userCmd manages people's accounts as the operator (see identity.Actor):
 // every change is audited with the operating-system user as the actor.
@@ -101,6 +101,40 @@ func userCmd(args []string, env Env) error {
 				return fmt.Errorf("account %sd, but its audit event was not recorded: %w", sub, err)
 			}
 			fmt.Fprintf(env.Stdout, "%sd %s\n", sub, p.ID)
+			return nil
+		})
+	case "unlock", "reset-mfa":
+		help := map[string]string{
+			"unlock":    "ward user unlock ID   (clears failed sign-ins and the lock they set)",
+			"reset-mfa": "ward user reset-mfa ID   (removes the second factors and ends the sessions; the next sign-in enrols anew)",
+		}[sub]
+		fs := newFlags("user "+sub, help, env)
+		c.register(fs, false)
+		if err := parse(fs, args, 1); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			fs.Usage()
+			return errUsage
+		}
+		return withIdentity(c, env, func(ctx context.Context, ids *identity.Service, record recorder) error {
+			op := identity.Actor{Operator: true}
+			p, err := ids.Get(ctx, op, fs.Arg(0))
+			if err != nil {
+				return err
+			}
+			if sub == "unlock" {
+				err = ids.Unlock(ctx, op, p.ID)
+			} else {
+				err = ids.ResetMFA(ctx, op, p.ID)
+			}
+			if err != nil {
+				return err
+			}
+			if err := recordOperator(ctx, record, p.Tenant, "user-"+sub, "User", p.ID, http.StatusOK); err != nil {
+				return fmt.Errorf("%s done, but its audit event was not recorded: %w", sub, err)
+			}
+			fmt.Fprintf(env.Stdout, "%s: %s\n", sub, p.ID)
 			return nil
 		})
 	case "--help", "-h":

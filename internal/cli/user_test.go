@@ -78,6 +78,14 @@ func TestUserCommands(t *testing.T) {
 	if code, _, _ := run(t, "user", "disable", "--dev", "--data-dir", data, "u-nobody"); code != 1 {
 		t.Errorf("disable an unknown account: exit %d", code)
 	}
+	for _, sub := range []string{"unlock", "reset-mfa"} {
+		if code, _, errOut := run(t, "user", sub, "--dev", "--data-dir", data, created.ID); code != 0 {
+			t.Errorf("user %s: %s", sub, errOut)
+		}
+		if code, _, _ := run(t, "user", sub, "--dev", "--data-dir", data, "u-nobody"); code != 1 {
+			t.Errorf("user %s of an unknown account: exit %d", sub, code)
+		}
+	}
 
 	// Every change is in the audit trail, as the operator's, and the
 	// ledger verifies.
@@ -96,7 +104,7 @@ func TestUserCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(got, ",") != "user-create,user-create,user-disable,user-enable" {
+	if strings.Join(got, ",") != "user-create,user-create,user-disable,user-enable,user-unlock,user-reset-mfa" {
 		t.Errorf("account events %q", got)
 	}
 	if code, vout, verr := run(t, "audit", "verify", "--dev", "--data-dir", data); code != 0 {

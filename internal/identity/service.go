@@ -185,6 +185,21 @@ func (s *Service) List(ctx context.Context, by Actor, tenant string) ([]Person, 
 	return s.st.People(ctx, tenant)
 }
 
+// Get returns account id, if by may manage it (under the rules of
+// Create) or it is by's own.
+func (s *Service) Get(ctx context.Context, by Actor, id string) (Person, error) {
+	p, err := s.st.Person(ctx, id)
+	if err != nil {
+		return Person{}, err
+	}
+	if by.ID != id {
+		if err := may(by, p); err != nil {
+			return Person{}, err
+		}
+	}
+	return p, nil
+}
+
 // SetDisabled disables or enables an account, under the rules of Create.
 // Nobody disables their own account this way.
 func (s *Service) SetDisabled(ctx context.Context, by Actor, id string, disabled bool) (Person, error) {
