@@ -286,6 +286,12 @@ func (s *Service) ChangePassword(ctx context.Context, id, current, next string) 
 	if ok, _, err := password.Verify(current, p.PasswordHash); err != nil || !ok || p.Disabled {
 		return ErrBadPassword
 	}
+	return s.setPassword(ctx, p, next)
+}
+
+// setPassword checks next against the policy for p and stores it, ending
+// every session of p.
+func (s *Service) setPassword(ctx context.Context, p Person, next string) error {
 	previous := append([]string{p.PasswordHash}, p.PasswordHistory...)
 	who := password.Person{Username: p.Username, Email: p.Email, Names: strings.Fields(p.Name)}
 	if err := s.check.Check(next, who, previous); err != nil {
@@ -298,11 +304,11 @@ func (s *Service) ChangePassword(ctx context.Context, id, current, next string) 
 	if keep := max(s.check.Policy().History-1, 0); len(previous) > keep {
 		previous = previous[:keep]
 	}
-	if err := s.st.SetPassword(ctx, id, hash, previous, s.now().UTC(), false); err != nil {
+	if err := s.st.SetPassword(ctx, p.ID, hash, previous, s.now().UTC(), false); err != nil {
 		return err
 	}
 	// A new password ends every session: whoever knew the old one is out.
-	_, err = s.st.DeleteSessions(ctx, id, nil, false)
+	_, err = s.st.DeleteSessions(ctx, p.ID, nil, false)
 	return err
 }
 

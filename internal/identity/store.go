@@ -54,4 +54,12 @@ type Store interface {
 	UpdateMFA(ctx context.Context, old, next MFA) error
 	// DeleteMFA removes a person's second factors.
 	DeleteMFA(ctx context.Context, personID string) error
+
+	// CreateChallenge stores a sign-in challenge.
+	CreateChallenge(ctx context.Context, c Challenge) error
+	// Challenge returns the challenge with that token hash, or
+	// ErrNotFound.
+	Challenge(ctx context.Context, hash []byte) (Challenge, error)
+	// DeleteChallenge deletes it and reports whether it was there.
+	DeleteChallenge(ctx context.Context, hash []byte) (bool, error)
 }
