@@ -18,6 +18,7 @@ import (
 	"github.com/wardhealth/ward/internal/audit"
 	"github.com/wardhealth/ward/internal/auth"
 	"github.com/wardhealth/ward/internal/fhir"
+	"github.com/wardhealth/ward/internal/identity"
 	"github.com/wardhealth/ward/internal/store"
 )
 
@@ -255,7 +256,11 @@ func (s *Server) authenticate(r *http.Request) (auth.Principal, error) {
 	if !ok {
 		return auth.Principal{}, errNoCredentials
 	}
-	return s.d.Auth.Authenticate(r.Context(), strings.TrimSpace(tok))
+	tok = strings.TrimSpace(tok)
+	if strings.HasPrefix(tok, identity.SessionTokenPrefix) {
+		return s.personSession(r.Context(), tok)
+	}
+	return s.d.Auth.Authenticate(r.Context(), tok)
 }
 
 var errNoCredentials = errors.New("no credentials")

@@ -44,6 +44,7 @@ type Deps struct {
 	Search   Searcher
 	Cursors  Cursors
 	Auth     Authenticator
+	People   People // nil: people cannot sign in (service clients only)
 	Audit    audit.Recorder
 	TxAudit  TxRecorder // nil: write events are recorded after the write, like reads
 	Proofs   Proofs
@@ -86,6 +87,13 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /healthz", s.healthz)
 	m.HandleFunc("GET /readyz", s.readyz)
 	m.HandleFunc("POST /oauth2/token", s.token)
+	s.signIn("POST /auth/login", "login", s.login)
+	s.signIn("POST /auth/password", "login-password", s.newPassword)
+	s.signIn("POST /auth/mfa/totp/enroll", "mfa-enroll", s.enrolTOTP)
+	s.signIn("POST /auth/mfa/totp", "mfa-totp", s.finishTOTP)
+	s.signIn("POST /auth/mfa/recovery", "mfa-recovery", s.finishRecovery)
+	s.fhir("POST /auth/logout", "logout", s.logout)
+	s.fhir("GET /auth/sessions", "sessions", s.sessions)
 
 	m.HandleFunc("GET /fhir/R4/metadata", s.metadata)
 	s.fhir("GET /audit/events", "audit-read", s.auditEvents)

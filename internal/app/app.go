@@ -145,6 +145,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		Search:   index.NewEngine(st, kr, nil),
 		Cursors:  index.NewCursors(kr),
 		Auth:     as,
+		People:   ids,
 		Audit:    rec,
 		TxAudit:  txRec,
 		Proofs:   led,

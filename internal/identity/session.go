@@ -24,9 +24,9 @@ const (
 	lockFor      = 30 * time.Minute
 )
 
-// tokenPrefix makes a leaked session token recognisable to secret
-// scanners.
-const tokenPrefix = "ward_ses_"
+// SessionTokenPrefix starts every session token, so the API can tell
+// them from service tokens and secret scanners can recognise a leaked one.
+const SessionTokenPrefix = "ward_ses_"
 
 // Session is a person's signed-in session. It is kept by the SHA-256 of
 // its token, never the token.
@@ -66,7 +66,7 @@ func (s *Service) StartSession(ctx context.Context, p Person) (SessionToken, Ses
 	if _, err := io.ReadFull(s.rand, raw); err != nil {
 		return "", Session{}, fmt.Errorf("identity: random: %w", err)
 	}
-	tok := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	tok := SessionTokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
 	now := s.now().UTC()
 	ses := Session{Hash: hashToken(tok), PersonID: p.ID, Tenant: p.Tenant, Role: p.Role,
 		Created: now, Seen: now, Expires: now.Add(s.lifetime), Idle: s.idle}
@@ -84,7 +84,7 @@ func (s *Service) StartSession(ctx context.Context, p Person) (SessionToken, Ses
 // idle longer than its timeout is deleted; every failure is
 // ErrSessionEnded.
 func (s *Service) Authenticate(ctx context.Context, token string) (Session, error) {
-	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 128 {
+	if !strings.HasPrefix(token, SessionTokenPrefix) || len(token) > 128 {
 		return Session{}, ErrSessionEnded
 	}
 	h := hashToken(token)

@@ -1,0 +1,246 @@
+package api
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/wardhealth/ward/internal/audit"
+	"github.com/wardhealth/ward/internal/auth"
+	"github.com/wardhealth/ward/internal/auth/mfa"
+	"github.com/wardhealth/ward/internal/auth/password"
+	"github.com/wardhealth/ward/internal/identity"
+)
+
+// People sign in and manage their sessions; *identity.Service has it.
+type People interface {
+	Login(ctx context.Context, tenant, username, pw string) (identity.SignIn, error)
+	NewPassword(ctx context.Context, token, next string) (identity.SignIn, error)
+	BeginEnrolment(ctx context.Context, token string) (mfa.Enrolment, error)
+	FinishTOTP(ctx context.Context, token, code string) (identity.Opened, error)
+	FinishRecovery(ctx context.Context, token, code string) (identity.Opened, error)
+	PersonOf(ctx context.Context, token string) (identity.Person, error)
+	Authenticate(ctx context.Context, token string) (identity.Session, error)
+	Logout(ctx context.Context, token string) error
+	Sessions(ctx context.Context, personID string) ([]identity.Session, error)
+}
+
+// maxSignInBody bounds a sign-in request body.
+const maxSignInBody = 16 << 10
+
+// signInRequest is every sign-in body; each endpoint uses some fields.
+type signInRequest struct {
+	Tenant      string `json:"tenant"`
+	Username    string `json:"username"`
+	Password    string `json:"password"`
+	NewPassword string `json:"new_password"`
+	MFAToken    string `json:"mfa_token"`
+	Code        string `json:"code"`
+}
+
+// signIn wraps a sign-in step: it decodes the JSON body, runs step and
+// records one audit event (E, the subtype, the account when known) with
+// the outcome, never the username or any secret.
+func (s *Server) signIn(pattern, subtype string, step func(c *call, req signInRequest) (int, any)) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		rid := requestInfoFrom(r.Context()).id
+		c := &call{s: s, r: r, rid: rid, subtype: subtype}
+		status, body := s.signInStep(c, step)
+		ev := c.event(audit.ActionExecute, subtype, "User", c.p.ID, 0)
+		ev.Outcome = status
+		rep := &reply{status: status, header: http.Header{}}
+		if err := s.d.Audit.Record(r.Context(), c.events); err != nil {
+			s.d.Log.Error("audit record failed; refusing response", "request_id", rid, "err", err.Error())
+			status, body = http.StatusServiceUnavailable, oauthError("temporarily_unavailable", "the audit trail is unavailable; try again later")
+			rep.status = status
+		}
+		if body != nil {
+			b, _ := json.Marshal(body)
+			rep.body = b
+			rep.header.Set("Content-Type", "application/json")
+		}
+		for k, v := range rep.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rep.status)
+		if rep.body != nil {
+			w.Write(rep.body)
+		}
+	})
+}
+
+func (s *Server) signInStep(c *call, step func(c *call, req signInRequest) (int, any)) (int, any) {
+	if mt, _, _ := mime.ParseMediaType(c.r.Header.Get("Content-Type")); mt != "application/json" {
+		return http.StatusUnsupportedMediaType, oauthError("invalid_request", "Content-Type must be application/json")
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(nil, c.r.Body, maxSignInBody))
+	dec.DisallowUnknownFields()
+	var req signInRequest
+	if err := dec.Decode(&req); err != nil || dec.More() {
+		return http.StatusBadRequest, oauthError("invalid_request", "the body must be one JSON object with the documented string fields")
+	}
+	return step(c, req)
+}
+
+func oauthError(code, desc string) map[string]any {
+	return map[string]any{"error": code, "error_description": desc}
+}
+
+// asPerson makes the call's principal the account id, for its event.
+func (c *call) asPerson(id, tenant string) {
+	c.p = auth.Principal{ID: id, Kind: "user", Tenant: tenant}
+	requestInfoFrom(c.r.Context()).principal = id
+}
+
+// failure maps a sign-in error to a status and body. Wrong credentials,
+// codes and challenges each get one answer that reveals nothing more.
+func (s *Server) failure(c *call, err error) (int, any) {
+	var v *password.Violation
+	switch {
+	case errors.Is(err, identity.ErrBadPassword):
+		return http.StatusUnauthorized, oauthError("invalid_credentials", "wrong username or password, or the account is locked or disabled")
+	case errors.Is(err, identity.ErrBadCode):
+		return http.StatusUnauthorized, oauthError("invalid_code", "wrong or already used code, or the account is locked")
+	case errors.Is(err, identity.ErrChallenge), errors.Is(err, identity.ErrForbidden), errors.Is(err, identity.ErrNoMFA):
+		return http.StatusUnauthorized, oauthError("invalid_mfa_token", "this sign-in step expired or is out of order; sign in again")
+	case errors.As(err, &v):
+		rules := []map[string]string{}
+		for _, f := range v.Failures {
+			rules = append(rules, map[string]string{"rule": string(f.Rule), "message": f.Message})
+		}
+		return http.StatusBadRequest, map[string]any{"error": "password_rejected", "error_description": "the new password breaks the password policy", "rules": rules}
+	}
+	s.d.Log.Error("sign-in failed", "request_id", c.rid, "err", err.Error())
+	return http.StatusServiceUnavailable, oauthError("temporarily_unavailable", "try again later")
+}
+
+func (s *Server) login(c *call, req signInRequest) (int, any) {
+	if ok, wait := s.d.TokenIP.Allow(clientIP(c.r)); !ok {
+		return http.StatusTooManyRequests, oauthError("slow_down", "too many sign-in attempts from this address; wait "+wait.Round(time.Second).String())
+	}
+	if len(req.Username) > 256 || len(req.Password) > password.MaxBytes || len(req.Tenant) > 64 {
+		return s.failure(c, identity.ErrBadPassword)
+	}
+	in, err := s.d.People.Login(c.r.Context(), req.Tenant, req.Username, req.Password)
+	if err != nil {
+		return s.failure(c, err)
+	}
+	c.asPerson(in.PersonID, req.Tenant)
+	return http.StatusOK, map[string]any{"status": in.Step, "mfa_token": in.Token.Reveal()}
+}
+
+// challenged names the call's account from a challenge token, so failed
+// steps are attributed too.
+func (s *Server) challenged(c *call, token string) {
+	if p, err := s.d.People.PersonOf(c.r.Context(), token); err == nil {
+		c.asPerson(p.ID, p.Tenant)
+	}
+}
+
+func (s *Server) newPassword(c *call, req signInRequest) (int, any) {
+	s.challenged(c, req.MFAToken)
+	in, err := s.d.People.NewPassword(c.r.Context(), req.MFAToken, req.NewPassword)
+	if err != nil {
+		return s.failure(c, err)
+	}
+	return http.StatusOK, map[string]any{"status": in.Step, "mfa_token": in.Token.Reveal()}
+}
+
+func (s *Server) enrolTOTP(c *call, req signInRequest) (int, any) {
+	s.challenged(c, req.MFAToken)
+	e, err := s.d.People.BeginEnrolment(c.r.Context(), req.MFAToken)
+	if err != nil {
+		return s.failure(c, err)
+	}
+	return http.StatusOK, map[string]any{"secret": e.Secret, "otpauth_uri": e.URI}
+}
+
+func (s *Server) finishTOTP(c *call, req signInRequest) (int, any) {
+	s.challenged(c, req.MFAToken)
+	o, err := s.d.People.FinishTOTP(c.r.Context(), req.MFAToken, req.Code)
+	if err != nil {
+		return s.failure(c, err)
+	}
+	return s.opened(c, o)
+}
+
+func (s *Server) finishRecovery(c *call, req signInRequest) (int, any) {
+	s.challenged(c, req.MFAToken)
+	o, err := s.d.People.FinishRecovery(c.r.Context(), req.MFAToken, req.Code)
+	if err != nil {
+		return s.failure(c, err)
+	}
+	return s.opened(c, o)
+}
+
+func (s *Server) opened(c *call, o identity.Opened) (int, any) {
+	c.p.Session, c.p.Role = sessionRef(o.Session.Hash), o.Session.Role
+	body := map[string]any{
+		"status": "ok", "access_token": o.Token.Reveal(), "token_type": "Bearer",
+		"idle_timeout": int(o.Session.Idle.Seconds()), "expires_at": o.Session.Expires.Format(time.RFC3339),
+	}
+	if o.RecoveryCodes != nil {
+		body["recovery_codes"] = o.RecoveryCodes
+	} else {
+		body["recovery_codes_left"] = o.RecoveryLeft
+	}
+	return http.StatusOK, body
+}
+
+// sessionRef names a session in the audit trail and the session list
+// without revealing its token: 8 bytes of its hash, in hex.
+func sessionRef(hash []byte) string { return hex.EncodeToString(hash[:8]) }
+
+// personSession authenticates a person's session token.
+func (s *Server) personSession(ctx context.Context, token string) (auth.Principal, error) {
+	if s.d.People == nil {
+		return auth.Principal{}, auth.ErrInvalidCredentials
+	}
+	ses, err := s.d.People.Authenticate(ctx, token)
+	if errors.Is(err, identity.ErrSessionEnded) {
+		return auth.Principal{}, auth.ErrInvalidCredentials
+	}
+	if err != nil {
+		return auth.Principal{}, err
+	}
+	return auth.Principal{ID: ses.PersonID, Kind: "user", Tenant: ses.Tenant, Role: ses.Role, Session: sessionRef(ses.Hash)}, nil
+}
+
+// logout ends the session that authenticated the request.
+func (s *Server) logout(c *call) (*reply, error) {
+	tok, _ := strings.CutPrefix(c.r.Header.Get("Authorization"), "Bearer ")
+	if c.p.Kind != "user" {
+		return outcomeReply(c.rid, http.StatusBadRequest, issue("not-supported", "only a person's session can sign out; service tokens expire")), nil
+	}
+	if err := s.d.People.Logout(c.r.Context(), strings.TrimSpace(tok)); err != nil {
+		return nil, err
+	}
+	c.event(audit.ActionExecute, "logout", "User", c.p.ID, 0)
+	return &reply{status: http.StatusNoContent, header: http.Header{}}, nil
+}
+
+// sessions lists the caller's own sessions.
+func (s *Server) sessions(c *call) (*reply, error) {
+	if c.p.Kind != "user" {
+		return outcomeReply(c.rid, http.StatusBadRequest, issue("not-supported", "only people have sessions")), nil
+	}
+	ss, err := s.d.People.Sessions(c.r.Context(), c.p.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := []map[string]any{}
+	for _, x := range ss {
+		out = append(out, map[string]any{"id": sessionRef(x.Hash), "created": x.Created.Format(time.RFC3339),
+			"last_used": x.Seen.Format(time.RFC3339), "expires": x.Expires.Format(time.RFC3339), "current": sessionRef(x.Hash) == c.p.Session})
+	}
+	b, _ := json.Marshal(map[string]any{"sessions": out})
+	c.event(audit.ActionRead, "sessions", "User", c.p.ID, 0)
+	rep := &reply{status: http.StatusOK, header: http.Header{}, body: b}
+	rep.header.Set("Content-Type", "application/json")
+	return rep, nil
+}
