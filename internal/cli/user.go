@@ -81,30 +81,10 @@ func userCmd(args []string, env Env) error {
 			}
 			return printPeople(env, ps, *asJSON)
 		})
-	case "disable", "enable":
-		disable := sub == "disable"
-		fs := newFlags("user "+sub, "ward user "+sub+" ID", env)
-		c.register(fs, false)
-		if err := parse(fs, args, 1); err != nil {
-			return err
-		}
-		if fs.NArg() != 1 {
-			fs.Usage()
-			return errUsage
-		}
-		return withIdentity(c, env, func(ctx context.Context, ids *identity.Service, record recorder) error {
-			p, err := ids.SetDisabled(ctx, identity.Actor{Operator: true}, fs.Arg(0), disable)
-			if err != nil {
-				return err
-			}
-			if err := recordOperator(ctx, record, p.Tenant, "user-"+sub, "User", p.ID, http.StatusOK); err != nil {
-				return fmt.Errorf("account %sd, but its audit event was not recorded: %w", sub, err)
-			}
-			fmt.Fprintf(env.Stdout, "%sd %s\n", sub, p.ID)
-			return nil
-		})
-	case "unlock", "reset-mfa":
+	case "disable", "enable", "unlock", "reset-mfa":
 		help := map[string]string{
+			"disable":   "ward user disable ID   (signs nobody in; the account and its id stay)",
+			"enable":    "ward user enable ID",
 			"unlock":    "ward user unlock ID   (clears failed sign-ins and the lock they set)",
 			"reset-mfa": "ward user reset-mfa ID   (removes the second factors and ends the sessions; the next sign-in enrols anew)",
 		}[sub]
@@ -123,9 +103,12 @@ func userCmd(args []string, env Env) error {
 			if err != nil {
 				return err
 			}
-			if sub == "unlock" {
+			switch sub {
+			case "disable", "enable":
+				_, err = ids.SetDisabled(ctx, op, p.ID, sub == "disable")
+			case "unlock":
 				err = ids.Unlock(ctx, op, p.ID)
-			} else {
+			default:
 				err = ids.ResetMFA(ctx, op, p.ID)
 			}
 			if err != nil {

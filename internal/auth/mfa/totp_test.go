@@ -427,7 +427,7 @@ func TestEnrolmentRedacts(t *testing.T) {
 		"%v":   fmt.Sprintf("%v", e),
 		"%+v":  fmt.Sprintf("%+v", e),
 		"%#v":  fmt.Sprintf("%#v", e),
-		"%s":   fmt.Sprintf("%s", e),
+		"%s":   e.String(),
 		"slog": logged.String(),
 		"json": string(js),
 	}
