@@ -70,6 +70,9 @@ type call struct {
 	// committed counts the events already committed with the data they
 	// describe (see write); events holds only those still to record.
 	committed int
+	// account is the person a sign-in step concerns when it fails (the
+	// principal stays anonymous), for the audit trail.
+	account string
 }
 
 // reply is what a handler produces; the pipeline records the audit
@@ -94,6 +97,14 @@ func (s *Server) fhir(pattern, subtype string, h handler) {
 		p, err := s.authenticate(r)
 		if err != nil {
 			c.event(audit.ActionExecute, "authenticate", "", "", 0)
+			var exp *sessionExpired
+			if errors.As(err, &exp) {
+				sub := "session-expired"
+				if exp.e.Idle {
+					sub = "session-idle-timeout"
+				}
+				c.event(audit.ActionExecute, sub, "User", exp.e.PersonID, 0)
+			}
 			c.finish(w, s.unauthorized(c, err))
 			return
 		}

@@ -51,8 +51,15 @@ func (s *Server) signIn(pattern, subtype string, step func(c *call, req signInRe
 		rid := requestInfoFrom(r.Context()).id
 		c := &call{s: s, r: r, rid: rid, subtype: subtype}
 		status, body := s.signInStep(c, step)
-		ev := c.event(audit.ActionExecute, subtype, "User", c.p.ID, 0)
+		account := c.p.ID
+		if account == "" {
+			account = c.account
+		}
+		ev := c.event(audit.ActionExecute, subtype, "User", account, 0)
 		ev.Outcome = status
+		if len(c.events) > 1 { // a lockout: record it after the step
+			c.events[0], c.events[1] = c.events[1], c.events[0]
+		}
 		rep := &reply{status: status, header: http.Header{}}
 		if err := s.d.Audit.Record(r.Context(), c.events); err != nil {
 			s.d.Log.Error("audit record failed; refusing response", "request_id", rid, "err", err.Error())
@@ -101,6 +108,13 @@ func (c *call) asPerson(id, tenant string) {
 // codes and challenges each get one answer that reveals nothing more.
 func (s *Server) failure(c *call, err error) (int, any) {
 	var v *password.Violation
+	var ref *identity.Refused
+	if errors.As(err, &ref) {
+		c.account = ref.PersonID
+		if ref.Locked {
+			c.event(audit.ActionExecute, "lockout", "User", ref.PersonID, 0).Outcome = http.StatusLocked
+		}
+	}
 	switch {
 	case errors.Is(err, identity.ErrBadPassword):
 		return http.StatusUnauthorized, oauthError("invalid_credentials", "wrong username or password, or the account is locked or disabled")
@@ -202,6 +216,10 @@ func (s *Server) personSession(ctx context.Context, token string) (auth.Principa
 		return auth.Principal{}, auth.ErrInvalidCredentials
 	}
 	ses, err := s.d.People.Authenticate(ctx, token)
+	var exp *identity.Expired
+	if errors.As(err, &exp) {
+		return auth.Principal{}, &sessionExpired{exp}
+	}
 	if errors.Is(err, identity.ErrSessionEnded) {
 		return auth.Principal{}, auth.ErrInvalidCredentials
 	}
@@ -244,3 +262,10 @@ func (s *Server) sessions(c *call) (*reply, error) {
 	rep.header.Set("Content-Type", "application/json")
 	return rep, nil
 }
+
+// sessionExpired is a person's session that timed out: a 401 like any
+// invalid token, recorded as a session-expired event of the account.
+type sessionExpired struct{ e *identity.Expired }
+
+func (e *sessionExpired) Error() string        { return auth.ErrInvalidCredentials.Error() }
+func (e *sessionExpired) Is(target error) bool { return target == auth.ErrInvalidCredentials }

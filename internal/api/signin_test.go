@@ -142,3 +142,36 @@ func TestSignInAPI(t *testing.T) {
 		t.Errorf("%d successful sign-in events name the account (%v)", named, err)
 	}
 }
+
+func TestSignInFailuresAudited(t *testing.T) {
+	// A wrong password for a known account names the account in the
+	// trail (never in the answer); the failure that locks it adds a
+	// lockout event.
+	h := apitest.New(t)
+	p, _, err := h.App.Identity.Create(context.Background(), identity.Actor{Operator: true},
+		identity.NewPerson{Tenant: "default", Username: "jsmith", Role: identity.RoleNurse})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.DrainEvents()
+	for range 5 {
+		post(t, h, "/auth/login", map[string]string{"tenant": "default", "username": "jsmith", "password": "nope"}, 401)
+	}
+	post(t, h, "/auth/login", map[string]string{"tenant": "default", "username": "nobody", "password": "nope"}, 401)
+	var logins, lockouts, anonymous int
+	for _, e := range h.Events() {
+		switch {
+		case e.Subtype == "login" && e.EntityID == p.ID && e.ActorID == "" && e.Outcome == 401:
+			logins++
+		case e.Subtype == "lockout" && e.EntityID == p.ID:
+			lockouts++
+		case e.Subtype == "login" && e.EntityID == "" && e.Outcome == 401:
+			anonymous++
+		default:
+			t.Errorf("unexpected event %+v", e)
+		}
+	}
+	if logins != 5 || lockouts != 1 || anonymous != 1 {
+		t.Errorf("%d failed logins of the account, %d lockouts, %d of an unknown user; want 5, 1, 1", logins, lockouts, anonymous)
+	}
+}

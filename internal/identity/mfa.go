@@ -209,7 +209,7 @@ func (s *Service) unlocked(ctx context.Context, id string) error {
 		return err
 	}
 	if s.now().Before(p.LockedUntil) || p.Disabled {
-		return ErrBadCode
+		return &Refused{PersonID: id, Code: true}
 	}
 	return nil
 }
@@ -224,8 +224,9 @@ func (s *Service) failCode(ctx context.Context, id string, err error) error {
 	if perr != nil {
 		return perr
 	}
-	if _, err := s.st.RecordLogin(ctx, id, false, backoffAfter, lockUntil(s.now().UTC(), p.FailedLogins+1)); err != nil {
-		return err
+	err = s.countFailure(ctx, p)
+	if r, ok := err.(*Refused); ok {
+		r.Code = true
 	}
-	return ErrBadCode
+	return err
 }

@@ -250,15 +250,45 @@ func (s *Service) CheckPassword(ctx context.Context, tenant, username, pw string
 	}
 	now := s.now().UTC()
 	if now.Before(p.LockedUntil) || p.Disabled {
-		return Person{}, ErrBadPassword
+		return Person{}, &Refused{PersonID: p.ID}
 	}
 	if verr != nil || !ok {
-		if _, err := s.st.RecordLogin(ctx, p.ID, false, backoffAfter, lockUntil(now, p.FailedLogins+1)); err != nil {
-			return Person{}, err
-		}
-		return Person{}, ErrBadPassword
+		return Person{}, s.countFailure(ctx, p)
 	}
 	return p, nil
+}
+
+// Refused is a failed sign-in step of a known account, for the audit
+// trail: it matches ErrBadPassword (or ErrBadCode), so callers answer as
+// for any failure, and names the account and whether this failure locked
+// it. Never show it to the person signing in.
+type Refused struct {
+	PersonID string
+	Locked   bool // this failure locked the account
+	Code     bool // a second-factor code failed, not the password
+}
+
+func (r *Refused) Error() string {
+	if r.Code {
+		return ErrBadCode.Error()
+	}
+	return ErrBadPassword.Error()
+}
+
+// Is makes a Refused match ErrBadPassword, or ErrBadCode for a code.
+func (r *Refused) Is(target error) bool {
+	return r.Code && target == ErrBadCode || !r.Code && target == ErrBadPassword
+}
+
+// countFailure counts a failed password against p and returns the
+// Refused error.
+func (s *Service) countFailure(ctx context.Context, p Person) error {
+	now := s.now().UTC()
+	until := lockUntil(now, p.FailedLogins+1)
+	if _, err := s.st.RecordLogin(ctx, p.ID, false, backoffAfter, until); err != nil {
+		return err
+	}
+	return &Refused{PersonID: p.ID, Locked: !until.IsZero()}
 }
 
 // Unlock clears an account's failed sign-ins and lock, under the rules

@@ -45,6 +45,17 @@ type Session struct {
 // its timeout, or its account is disabled: the person must sign in again.
 var ErrSessionEnded = errors.New("identity: session ended; sign in again")
 
+// Expired is ErrSessionEnded for a session that existed and timed out
+// (idle or at its absolute end), for the audit trail: it names the
+// account. Never show it to the caller.
+type Expired struct {
+	PersonID string
+	Idle     bool // ended by the idle timeout, not the lifetime
+}
+
+func (e *Expired) Error() string        { return ErrSessionEnded.Error() }
+func (e *Expired) Is(target error) bool { return target == ErrSessionEnded }
+
 // SessionToken is a bearer credential. String, GoString and MarshalText
 // redact it; Reveal returns it once, to its owner.
 type SessionToken string
@@ -100,7 +111,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Session, erro
 		if _, err := s.st.DeleteSessions(ctx, ses.PersonID, h, false); err != nil {
 			return Session{}, err
 		}
-		return Session{}, ErrSessionEnded
+		return Session{}, &Expired{PersonID: ses.PersonID, Idle: now.Before(ses.Expires)}
 	}
 	p, err := s.st.Person(ctx, ses.PersonID)
 	if err != nil || p.Disabled {

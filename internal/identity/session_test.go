@@ -41,8 +41,13 @@ func TestSessionIdleTimeout(t *testing.T) {
 		}
 	}
 	c.add(identity.DefaultIdle)
-	if _, err := s.Authenticate(ctx, tok.Reveal()); !errors.Is(err, identity.ErrSessionEnded) {
-		t.Fatalf("idle for 3 minutes: %v", err)
+	_, err := s.Authenticate(ctx, tok.Reveal())
+	var exp *identity.Expired
+	if !errors.Is(err, identity.ErrSessionEnded) || !errors.As(err, &exp) || exp.PersonID != p.ID || !exp.Idle {
+		t.Fatalf("idle for 3 minutes: %v (%+v)", err, exp)
+	}
+	if _, err := s.Authenticate(ctx, tok.Reveal()); errors.As(err, &exp) || !errors.Is(err, identity.ErrSessionEnded) {
+		t.Errorf("the ended session again: %v, want a plain ErrSessionEnded", err)
 	}
 	if ss, _ := db.Sessions(ctx, p.ID); len(ss) != 0 {
 		t.Errorf("%d sessions left after the timeout", len(ss))
@@ -60,8 +65,10 @@ func TestSessionLifetime(t *testing.T) {
 		}
 	}
 	c.add(2 * time.Minute)
-	if _, err := s.Authenticate(ctx, tok.Reveal()); !errors.Is(err, identity.ErrSessionEnded) {
-		t.Fatalf("after 12 hours: %v", err)
+	_, err := s.Authenticate(ctx, tok.Reveal())
+	var exp *identity.Expired
+	if !errors.As(err, &exp) || exp.Idle {
+		t.Fatalf("after 12 hours: %v (%+v), want the lifetime's end", err, exp)
 	}
 }
 
