@@ -40,6 +40,16 @@ func TestSessionIdleTimeout(t *testing.T) {
 			t.Fatalf("used within the idle timeout: %v", err)
 		}
 	}
+	// Uses closer together than 5 s are recorded at most once; the
+	// timeout still runs from (nearly) the last one.
+	c.add(4 * time.Second)
+	if _, err := s.Authenticate(ctx, tok.Reveal()); err != nil {
+		t.Fatal(err)
+	}
+	c.add(identity.DefaultIdle - 5*time.Second)
+	if _, err := s.Authenticate(ctx, tok.Reveal()); err != nil {
+		t.Fatalf("within the timeout of the recorded use: %v", err)
+	}
 	c.add(identity.DefaultIdle)
 	_, err := s.Authenticate(ctx, tok.Reveal())
 	var exp *identity.Expired
