@@ -97,19 +97,15 @@ func auditCmd(args []string, env Env) error {
 		if err := parse(fs, args, 0); err != nil {
 			return err
 		}
-		var lo, hi time.Time
-		var err error
-		if *from != "" {
-			if lo, err = time.Parse(time.RFC3339, *from); err != nil {
-				fmt.Fprintln(env.Stderr, "--from must be an RFC 3339 time such as 2026-11-23T00:00:00Z")
-				return errUsage
-			}
+		lo, err := timeFlag("from", *from, time.Time{})
+		if err != nil {
+			fmt.Fprintln(env.Stderr, err)
+			return errUsage
 		}
-		if *to != "" {
-			if hi, err = time.Parse(time.RFC3339, *to); err != nil {
-				fmt.Fprintln(env.Stderr, "--to must be an RFC 3339 time such as 2026-11-24T00:00:00Z")
-				return errUsage
-			}
+		hi, err := timeFlag("to", *to, time.Time{})
+		if err != nil {
+			fmt.Fprintln(env.Stderr, err)
+			return errUsage
 		}
 		if !*asFHIR {
 			fmt.Fprintln(env.Stderr, "--fhir is required")
@@ -259,4 +255,17 @@ func exportAudit(cfg config.Config, lo, hi time.Time, env Env) error {
 	}
 	fmt.Fprintf(env.Stderr, "exported %d AuditEvent resources\n", n)
 	return nil
+}
+
+// timeFlag parses the value of the time flag --name, or returns dflt when
+// it was not given; the error is a usage message.
+func timeFlag(name, value string, dflt time.Time) (time.Time, error) {
+	if value == "" {
+		return dflt, nil
+	}
+	t, err := time.Parse(time.RFC3339, value)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--%s must be an RFC 3339 time such as 2026-11-23T00:00:00Z", name)
+	}
+	return t, nil
 }

@@ -78,17 +78,13 @@ func reportFlags(patient, userID, tenant, from, to, format, tz string, now time.
 	if tenant == "" {
 		return req, errors.New("--tenant must not be empty")
 	}
-	req.filter = report.Filter{Tenant: tenant, PatientID: patient, UserID: userID, To: now}
+	req.filter = report.Filter{Tenant: tenant, PatientID: patient, UserID: userID}
 	var err error
-	if from != "" {
-		if req.filter.From, err = time.Parse(time.RFC3339, from); err != nil {
-			return req, errors.New("--from must be an RFC 3339 time such as 2026-11-23T00:00:00Z")
-		}
+	if req.filter.From, err = timeFlag("from", from, time.Time{}); err != nil {
+		return req, err
 	}
-	if to != "" {
-		if req.filter.To, err = time.Parse(time.RFC3339, to); err != nil {
-			return req, errors.New("--to must be an RFC 3339 time such as 2026-11-24T00:00:00Z")
-		}
+	if req.filter.To, err = timeFlag("to", to, now); err != nil {
+		return req, err
 	}
 	if !req.filter.From.IsZero() && !req.filter.From.Before(req.filter.To) {
 		return req, errors.New("--from must be before --to")

@@ -37,13 +37,10 @@ func auditRetentionCmd(sub string, args []string, env Env) error {
 		if err := parse(fs, args, 0); err != nil {
 			return err
 		}
-		var b time.Time
-		if *before != "" {
-			var err error
-			if b, err = time.Parse(time.RFC3339, *before); err != nil {
-				fmt.Fprintln(env.Stderr, "--before must be an RFC 3339 time such as 2020-01-01T00:00:00Z")
-				return errUsage
-			}
+		b, err := timeFlag("before", *before, time.Time{})
+		if err != nil {
+			fmt.Fprintln(env.Stderr, err)
+			return errUsage
 		}
 		if *out == "" {
 			fs.Usage()
