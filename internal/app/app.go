@@ -240,10 +240,16 @@ func (a *App) Close() error {
 func lifecycleEvent(cfg config.Config, subtype string) audit.Event {
 	b, _ := json.Marshal(cfg)
 	sum := sha256.Sum256(b)
+	return OperatorEvent("", audit.ActionExecute, subtype, "Config", hex.EncodeToString(sum[:8]), 200)
+}
+
+// OperatorEvent is the audit event of an action of the operating-system
+// user running ward (see OperatorID), through the CLI, now.
+func OperatorEvent(tenant, action, subtype, entityType, entityID string, outcome int) audit.Event {
 	return audit.Event{
-		Time: time.Now().UTC(), ActorID: OperatorID(), ActorKind: "operator",
-		Action: audit.ActionExecute, Subtype: subtype, EntityType: "Config", EntityID: hex.EncodeToString(sum[:8]),
-		Outcome: 200, EntryPoint: "cli",
+		Time: time.Now().UTC(), Tenant: tenant, ActorID: OperatorID(), ActorKind: "operator",
+		Action: action, Subtype: subtype, EntityType: entityType, EntityID: entityID,
+		Outcome: outcome, EntryPoint: "cli",
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/wardhealth/ward/internal/audit"
 	"github.com/wardhealth/ward/internal/auth/password"
@@ -87,15 +86,21 @@ func (a *App) BootstrapAdmin(ctx context.Context) (identity.Person, identity.One
 	if err != nil || !created {
 		return identity.Person{}, "", false, err
 	}
-	ev := audit.Event{
-		Time: time.Now().UTC(), ActorID: OperatorID(), ActorKind: "operator",
-		Action: audit.ActionExecute, Subtype: "user-create", EntityType: "User", EntityID: p.ID,
-		Outcome: http.StatusCreated, EntryPoint: "cli",
-	}
-	if err := RecordOperator(ctx, a.DB, []audit.Event{ev}); err != nil {
-		// Fail closed: an account nobody can account for must not work.
-		_, derr := a.Identity.SetDisabled(ctx, identity.Actor{Operator: true}, p.ID, true)
-		return identity.Person{}, "", false, errors.Join(err, derr)
+	record := func(ctx context.Context, events []audit.Event) error { return RecordOperator(ctx, a.DB, events) }
+	if err := RecordAccountCreated(ctx, record, a.Identity, p); err != nil {
+		return identity.Person{}, "", false, err
 	}
 	return p, otp, true, nil
+}
+
+// RecordAccountCreated records, with record, that the operator created
+// account p. If that fails it disables p again and returns the error:
+// fail closed, since an account nobody can account for must not work.
+func RecordAccountCreated(ctx context.Context, record func(context.Context, []audit.Event) error, ids *identity.Service, p identity.Person) error {
+	ev := OperatorEvent(p.Tenant, audit.ActionExecute, "user-create", "User", p.ID, http.StatusCreated)
+	if err := record(ctx, []audit.Event{ev}); err != nil {
+		_, derr := ids.SetDisabled(ctx, identity.Actor{Operator: true}, p.ID, true)
+		return errors.Join(err, derr)
+	}
+	return nil
 }

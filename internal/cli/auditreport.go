@@ -168,11 +168,8 @@ func auditReport(cfg config.Config, req reportRequest, now time.Time, env Env) (
 // patient's report names the patient, so it shows in their next report;
 // a user's report names the user as its entity.
 func reportEvent(req reportRequest, names clientNames, now time.Time) audit.Event {
-	e := audit.Event{
-		Time: now.UTC(), Tenant: req.filter.Tenant, ActorID: app.OperatorID(), ActorKind: "operator",
-		Action: audit.ActionRead, Subtype: "audit-report", PatientID: req.filter.PatientID,
-		Query: req.params, Outcome: http.StatusOK, EntryPoint: "cli",
-	}
+	e := app.OperatorEvent(req.filter.Tenant, audit.ActionRead, "audit-report", "", "", http.StatusOK)
+	e.Time, e.PatientID, e.Query = now.UTC(), req.filter.PatientID, req.params
 	if id := req.filter.UserID; id != "" {
 		e.EntityType, e.EntityID = "Actor", id
 		if _, ok := names.names[id]; ok {

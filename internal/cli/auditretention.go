@@ -245,9 +245,5 @@ func loadVerifier(auditKey, file string) (note.Verifier, error) {
 // operatorEvent is the audit event of an archive or prune run by the
 // operating-system user running ward.
 func operatorEvent(action, subtype string, info ledger.ArchiveInfo) audit.Event {
-	return audit.Event{
-		Time: time.Now().UTC(), ActorID: app.OperatorID(), ActorKind: "operator",
-		Action: action, Subtype: subtype, EntityType: "AuditLedger", EntityID: fmt.Sprintf("%d-%d", info.From, info.To),
-		Outcome: http.StatusOK, EntryPoint: "cli",
-	}
+	return app.OperatorEvent("", action, subtype, "AuditLedger", fmt.Sprintf("%d-%d", info.From, info.To), http.StatusOK)
 }

@@ -447,9 +447,5 @@ func withAuthDB(c common, env Env, fn func(ctx context.Context, as *auth.Service
 // the audit ledger: the actor is the operating-system user running ward,
 // the entry point "cli".
 func recordOperator(ctx context.Context, record recorder, tenant, subtype, entityType, id string, outcome int) error {
-	return record(ctx, []audit.Event{{
-		Time: time.Now().UTC(), Tenant: tenant, ActorID: app.OperatorID(), ActorKind: "operator",
-		Action: audit.ActionExecute, Subtype: subtype, EntityType: entityType, EntityID: id,
-		Outcome: outcome, EntryPoint: "cli",
-	}})
+	return record(ctx, []audit.Event{app.OperatorEvent(tenant, audit.ActionExecute, subtype, entityType, id, outcome)})
 }

@@ -53,10 +53,8 @@ func userCmd(args []string, env Env) error {
 			if err != nil {
 				return err
 			}
-			if err := recordOperator(ctx, record, p.Tenant, "user-create", "User", p.ID, http.StatusCreated); err != nil {
-				// Fail closed: an account nobody can account for must not work.
-				_, derr := ids.SetDisabled(ctx, identity.Actor{Operator: true}, p.ID, true)
-				return errors.Join(err, derr)
+			if err := app.RecordAccountCreated(ctx, record, ids, p); err != nil {
+				return err
 			}
 			if *asJSON {
 				return json.NewEncoder(env.Stdout).Encode(map[string]string{
