@@ -70,9 +70,9 @@ type call struct {
 	// committed counts the events already committed with the data they
 	// describe (see write); events holds only those still to record.
 	committed int
-	// account is the person a sign-in step concerns when it fails (the
-	// principal stays anonymous), for the audit trail.
-	account string
+	// refused names the account of a failed sign-in step (the principal
+	// stays anonymous), for the audit trail.
+	refused *identity.Refused
 }
 
 // reply is what a handler produces; the pipeline records the audit

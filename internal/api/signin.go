@@ -51,33 +51,20 @@ func (s *Server) signIn(pattern, subtype string, step func(c *call, req signInRe
 		rid := requestInfoFrom(r.Context()).id
 		c := &call{s: s, r: r, rid: rid, subtype: subtype}
 		status, body := s.signInStep(c, step)
-		account := c.p.ID
-		if account == "" {
-			account = c.account
-		}
-		ev := c.event(audit.ActionExecute, subtype, "User", account, 0)
-		ev.Outcome = status
-		if len(c.events) > 1 { // a lockout: record it after the step
-			c.events[0], c.events[1] = c.events[1], c.events[0]
-		}
 		rep := &reply{status: status, header: http.Header{}}
-		if err := s.d.Audit.Record(r.Context(), c.events); err != nil {
-			s.d.Log.Error("audit record failed; refusing response", "request_id", rid, "err", err.Error())
-			status, body = http.StatusServiceUnavailable, oauthError("temporarily_unavailable", "the audit trail is unavailable; try again later")
-			rep.status = status
-		}
 		if body != nil {
-			b, _ := json.Marshal(body)
-			rep.body = b
+			rep.body, _ = json.Marshal(body)
 			rep.header.Set("Content-Type", "application/json")
 		}
-		for k, v := range rep.header {
-			w.Header()[k] = v
+		account := c.p.ID
+		if r := c.refused; r != nil {
+			account = r.PersonID
 		}
-		w.WriteHeader(rep.status)
-		if rep.body != nil {
-			w.Write(rep.body)
+		c.event(audit.ActionExecute, subtype, "User", account, 0)
+		if r := c.refused; r != nil && r.Locked {
+			c.event(audit.ActionExecute, "lockout", "User", r.PersonID, 0).Outcome = http.StatusLocked
 		}
+		c.finish(w, rep)
 	})
 }
 
@@ -107,14 +94,8 @@ func (c *call) asPerson(id, tenant string) {
 // failure maps a sign-in error to a status and body. Wrong credentials,
 // codes and challenges each get one answer that reveals nothing more.
 func (s *Server) failure(c *call, err error) (int, any) {
+	errors.As(err, &c.refused) // for the audit trail only
 	var v *password.Violation
-	var ref *identity.Refused
-	if errors.As(err, &ref) {
-		c.account = ref.PersonID
-		if ref.Locked {
-			c.event(audit.ActionExecute, "lockout", "User", ref.PersonID, 0).Outcome = http.StatusLocked
-		}
-	}
 	switch {
 	case errors.Is(err, identity.ErrBadPassword):
 		return http.StatusUnauthorized, oauthError("invalid_credentials", "wrong username or password, or the account is locked or disabled")
