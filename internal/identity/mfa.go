@@ -108,10 +108,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p Person, code string) ([]str
 // works once. Wrong codes count against the account like wrong passwords
 // (see CheckPassword), so six-digit codes cannot be guessed.
 func (s *Service) VerifyTOTP(ctx context.Context, p Person, code string) error {
-	m, err := s.st.MFA(ctx, p.ID)
-	if errors.Is(err, ErrNotFound) || err == nil && !m.Confirmed {
-		return ErrNoMFA
-	}
+	m, err := s.confirmed(ctx, p.ID)
 	if err != nil {
 		return err
 	}
@@ -120,22 +117,14 @@ func (s *Service) VerifyTOTP(ctx context.Context, p Person, code string) error {
 		return err
 	}
 	next := m
-	next.Step, next.Updated = step, s.now().UTC()
-	if err := s.st.UpdateMFA(ctx, m, next); errors.Is(err, ErrConflict) {
-		return ErrBadCode // another request used this code, or a later one, first
-	} else if err != nil {
-		return err
-	}
-	return nil
+	next.Step = step
+	return s.spend(ctx, m, next)
 }
 
 // UseRecoveryCode signs p in with one of their recovery codes, which then
 // stops working. It returns how many are left.
 func (s *Service) UseRecoveryCode(ctx context.Context, p Person, code string) (int, error) {
-	m, err := s.st.MFA(ctx, p.ID)
-	if errors.Is(err, ErrNotFound) || err == nil && !m.Confirmed {
-		return 0, ErrNoMFA
-	}
+	m, err := s.confirmed(ctx, p.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -147,13 +136,33 @@ func (s *Service) UseRecoveryCode(ctx context.Context, p Person, code string) (i
 		return 0, s.failCode(ctx, p.ID, err)
 	}
 	next := m
-	next.Recovery, next.Updated = rest, s.now().UTC()
-	if err := s.st.UpdateMFA(ctx, m, next); errors.Is(err, ErrConflict) {
-		return 0, ErrBadCode
-	} else if err != nil {
+	next.Recovery = rest
+	if err := s.spend(ctx, m, next); err != nil {
 		return 0, err
 	}
 	return len(rest), nil
+}
+
+// confirmed returns account id's second factors if they are confirmed,
+// ErrNoMFA otherwise.
+func (s *Service) confirmed(ctx context.Context, id string) (MFA, error) {
+	m, err := s.st.MFA(ctx, id)
+	if errors.Is(err, ErrNotFound) || err == nil && !m.Confirmed {
+		return MFA{}, ErrNoMFA
+	}
+	return m, err
+}
+
+// spend stores next in place of m, which a code just used: if another
+// request changed m first (it used this code, or a later one), the code
+// counts as used and ErrBadCode is returned.
+func (s *Service) spend(ctx context.Context, m, next MFA) error {
+	next.Updated = s.now().UTC()
+	err := s.st.UpdateMFA(ctx, m, next)
+	if errors.Is(err, ErrConflict) {
+		return ErrBadCode
+	}
+	return err
 }
 
 // HasMFA reports whether account id has a confirmed second factor.
@@ -168,17 +177,13 @@ func (s *Service) HasMFA(ctx context.Context, id string) (bool, error) {
 // ResetMFA removes an account's second factors, under the rules of
 // Create, and ends its sessions: the next sign-in enrols anew.
 func (s *Service) ResetMFA(ctx context.Context, by Actor, id string) error {
-	p, err := s.st.Person(ctx, id)
-	if err != nil {
-		return err
-	}
-	if err := may(by, p); err != nil {
+	if _, err := s.managed(ctx, by, id); err != nil {
 		return err
 	}
 	if err := s.st.DeleteMFA(ctx, id); err != nil {
 		return err
 	}
-	_, err = s.st.DeleteSessions(ctx, id, nil, false)
+	_, err := s.st.DeleteSessions(ctx, id, nil, false)
 	return err
 }
 

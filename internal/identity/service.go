@@ -188,14 +188,21 @@ func (s *Service) List(ctx context.Context, by Actor, tenant string) ([]Person, 
 // Get returns account id, if by may manage it (under the rules of
 // Create) or it is by's own.
 func (s *Service) Get(ctx context.Context, by Actor, id string) (Person, error) {
+	if by.ID == id {
+		return s.st.Person(ctx, id)
+	}
+	return s.managed(ctx, by, id)
+}
+
+// managed returns account id if by may manage it (under the rules of
+// Create).
+func (s *Service) managed(ctx context.Context, by Actor, id string) (Person, error) {
 	p, err := s.st.Person(ctx, id)
 	if err != nil {
 		return Person{}, err
 	}
-	if by.ID != id {
-		if err := may(by, p); err != nil {
-			return Person{}, err
-		}
+	if err := may(by, p); err != nil {
+		return Person{}, err
 	}
 	return p, nil
 }
@@ -203,11 +210,8 @@ func (s *Service) Get(ctx context.Context, by Actor, id string) (Person, error) 
 // SetDisabled disables or enables an account, under the rules of Create.
 // Nobody disables their own account this way.
 func (s *Service) SetDisabled(ctx context.Context, by Actor, id string, disabled bool) (Person, error) {
-	p, err := s.st.Person(ctx, id)
+	p, err := s.managed(ctx, by, id)
 	if err != nil {
-		return Person{}, err
-	}
-	if err := may(by, p); err != nil {
 		return Person{}, err
 	}
 	if !by.Operator && by.ID == id {
@@ -294,11 +298,7 @@ func (s *Service) countFailure(ctx context.Context, p Person) error {
 // Unlock clears an account's failed sign-ins and lock, under the rules
 // of Create.
 func (s *Service) Unlock(ctx context.Context, by Actor, id string) error {
-	p, err := s.st.Person(ctx, id)
-	if err != nil {
-		return err
-	}
-	if err := may(by, p); err != nil {
+	if _, err := s.managed(ctx, by, id); err != nil {
 		return err
 	}
 	return s.st.UnlockPerson(ctx, id)
