@@ -103,7 +103,7 @@ func (d *DB) queryPeople(ctx context.Context, where string, args ...any) ([]iden
 
 // SetPersonDisabled implements identity.Store.
 func (d *DB) SetPersonDisabled(ctx context.Context, id string, disabled bool) error {
-	return d.updatePerson(ctx, `UPDATE people SET disabled = ? WHERE id = ?`, disabled, id)
+	return d.updateOne(ctx, `UPDATE people SET disabled = ? WHERE id = ?`, disabled, id)
 }
 
 // SetPassword implements identity.Store.
@@ -112,15 +112,17 @@ func (d *DB) SetPassword(ctx context.Context, id, hash string, history []string,
 	if err != nil {
 		return fmt.Errorf("sqlite: set password: %w", err)
 	}
-	return d.updatePerson(ctx, `UPDATE people SET password_hash = ?, password_history = ?,
+	return d.updateOne(ctx, `UPDATE people SET password_hash = ?, password_history = ?,
 		password_changed_ns = ?, must_change = ? WHERE id = ?`, hash, string(hist), changed.UnixNano(), mustChange, id)
 }
 
-func (d *DB) updatePerson(ctx context.Context, q string, args ...any) error {
+// updateOne runs an UPDATE of one identity row (an account or a session)
+// and returns identity.ErrNotFound if it matched none.
+func (d *DB) updateOne(ctx context.Context, q string, args ...any) error {
 	return d.exec(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(context.Background(), q, args...)
 		if err != nil {
-			return fmt.Errorf("sqlite: update person: %w", mapErr(err))
+			return fmt.Errorf("sqlite: update: %w", mapErr(err))
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return identity.ErrNotFound

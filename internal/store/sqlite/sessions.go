@@ -73,16 +73,7 @@ func (d *DB) querySessions(ctx context.Context, where string, args ...any) ([]id
 // TouchSession implements identity.Store: it moves the session's last use
 // to seen, only forward.
 func (d *DB) TouchSession(ctx context.Context, hash []byte, seen time.Time) error {
-	return d.exec(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(context.Background(), `UPDATE sessions SET seen_ns = max(seen_ns, ?) WHERE hash = ?`, seen.UnixNano(), hash)
-		if err != nil {
-			return fmt.Errorf("sqlite: touch session: %w", mapErr(err))
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return identity.ErrNotFound
-		}
-		return nil
-	})
+	return d.updateOne(ctx, `UPDATE sessions SET seen_ns = max(seen_ns, ?) WHERE hash = ?`, seen.UnixNano(), hash)
 }
 
 // DeleteSessions implements identity.Store: it deletes the person's
@@ -138,5 +129,5 @@ func (d *DB) RecordLogin(ctx context.Context, personID string, ok bool, lockAt i
 
 // UnlockPerson implements identity.Store.
 func (d *DB) UnlockPerson(ctx context.Context, personID string) error {
-	return d.updatePerson(ctx, `UPDATE people SET failed_logins = 0, locked_until_ns = 0 WHERE id = ?`, personID)
+	return d.updateOne(ctx, `UPDATE people SET failed_logins = 0, locked_until_ns = 0 WHERE id = ?`, personID)
 }
