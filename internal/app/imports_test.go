@@ -29,6 +29,8 @@ var allowed = map[string][]string{
 	"internal/notify":                        {},
 	"internal/auth/mfa":                      {},
 	"internal/auth/password":                 {},
+	"internal/auth/passkey":                  {},
+	"internal/auth/sso":                      {},
 	"internal/identity":                      {"internal/auth/password", "internal/auth/mfa"},
 	"internal/audit/ledger":                  {"internal/audit", "internal/audit/journal"},
 	"internal/audit/journal":                 {},
