@@ -61,8 +61,11 @@ type Person struct {
 	// MustChangePassword is set for one-time passwords: the next sign-in
 	// must set a new one.
 	MustChangePassword bool
-	Disabled           bool
-	Created            time.Time
+	// PINHash is the argon2id hash of the person's PIN for resuming an
+	// idle-locked session ("" if none is set).
+	PINHash  string
+	Disabled bool
+	Created  time.Time
 	// FailedLogins counts failed sign-ins in a row; LockedUntil, when
 	// after now, refuses every sign-in (see Service.CheckPassword).
 	FailedLogins int

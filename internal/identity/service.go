@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,6 +49,9 @@ type Options struct {
 	// Idle and Lifetime bound people's sessions; defaults DefaultIdle
 	// and DefaultLifetime. Idle must be 1 to 30 minutes.
 	Idle, Lifetime time.Duration
+	// TenantIdle overrides Idle for the people of some tenants (1 to 30
+	// minutes each).
+	TenantIdle map[string]time.Duration
 	// Sealer encrypts TOTP secrets; without one, second-factor
 	// operations fail (the CLI's account commands need none).
 	Sealer Sealer
@@ -63,6 +68,7 @@ type Service struct {
 	dummy  string // a hash verified for unknown usernames, so they take as long
 
 	idle, lifetime time.Duration
+	tenantIdle     map[string]time.Duration
 	sealer         Sealer
 }
 
@@ -86,10 +92,13 @@ func NewService(st Store, check *password.Checker, o Options) (*Service, error) 
 	if o.Lifetime == 0 {
 		o.Lifetime = DefaultLifetime
 	}
-	if o.Idle < time.Minute || o.Idle > 30*time.Minute || o.Lifetime < o.Idle {
-		return nil, fmt.Errorf("%w: session idle timeout must be 1 to 30 minutes and no longer than the lifetime", ErrInvalid)
+	for _, d := range append([]time.Duration{o.Idle}, slices.Collect(maps.Values(o.TenantIdle))...) {
+		if d < time.Minute || d > 30*time.Minute || o.Lifetime < d {
+			return nil, fmt.Errorf("%w: session idle timeouts must be 1 to 30 minutes and no longer than the lifetime", ErrInvalid)
+		}
 	}
-	s := &Service{st: st, check: check, params: o.Params, rand: o.Rand, now: o.Now, idle: o.Idle, lifetime: o.Lifetime, sealer: o.Sealer}
+	s := &Service{st: st, check: check, params: o.Params, rand: o.Rand, now: o.Now, idle: o.Idle, tenantIdle: o.TenantIdle,
+		lifetime: o.Lifetime, sealer: o.Sealer}
 	otp, err := s.oneTimePassword()
 	if err != nil {
 		return nil, err
@@ -269,7 +278,8 @@ func (s *Service) CheckPassword(ctx context.Context, tenant, username, pw string
 type Refused struct {
 	PersonID string
 	Locked   bool // this failure locked the account
-	Code     bool // a second-factor code failed, not the password
+	Code     bool // a second-factor code or PIN failed, not the password
+	Ended    bool // this failure ended the session being resumed
 }
 
 func (r *Refused) Error() string {

@@ -61,6 +61,13 @@ func newService(t *testing.T) (*identity.Service, *sqlite.DB, string) {
 // newServiceClock is newService with the clock it runs on.
 func newServiceClock(t *testing.T) (*identity.Service, *sqlite.DB, string, *clock) {
 	t.Helper()
+	return newServiceWith(t, identity.Options{})
+}
+
+// newServiceWith is newServiceClock with some options set (the test's
+// clock, randomness, hashing cost and sealer replace theirs).
+func newServiceWith(t *testing.T, o identity.Options) (*identity.Service, *sqlite.DB, string, *clock) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "ward.db")
 	db, err := sqlite.Open(context.Background(), path, sqlite.Options{})
 	if err != nil {
@@ -88,10 +95,9 @@ func newServiceClock(t *testing.T) (*identity.Service, *sqlite.DB, string, *cloc
 		t.Fatal(err)
 	}
 	c := &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
-	s, err := identity.NewService(db, chk, identity.Options{
-		Params: cheap, Rand: seeded{rand.NewChaCha8([32]byte{7})}, Now: c.now,
-		Sealer: app.KeyringSealer{KR: keyring.New(kek, db, keyring.Options{})},
-	})
+	o.Params, o.Rand, o.Now = cheap, seeded{rand.NewChaCha8([32]byte{7})}, c.now
+	o.Sealer = app.KeyringSealer{KR: keyring.New(kek, db, keyring.Options{})}
+	s, err := identity.NewService(db, chk, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/wardhealth/ward/internal/auth/password"
 )
 
 // Session lengths and sign-in throttling.
@@ -25,6 +27,14 @@ const (
 	// touchEvery is how stale a session's last use may get before a
 	// request records it: the idle timeout is exact to within this.
 	touchEvery = 5 * time.Second
+	// ResumeWindow is how long after its idle timeout a locked session
+	// may be resumed (Resume); after that it is over.
+	ResumeWindow = 15 * time.Minute
+	// resumeTries wrong PINs or passwords end a locked session.
+	resumeTries = 5
+	// StepUpTTL is how long a step-up (StepUp) keeps a session fresh for
+	// sensitive operations.
+	StepUpTTL = 5 * time.Minute
 )
 
 // SessionTokenPrefix starts every session token, so the API can tell
@@ -42,6 +52,18 @@ type Session struct {
 	Seen     time.Time // last use
 	Expires  time.Time // absolute end
 	Idle     time.Duration
+	// Locked is when the idle timeout locked the session (zero while it
+	// is active); ResumeFailures counts wrong PINs and passwords since.
+	Locked         time.Time
+	ResumeFailures int
+	// SteppedUp is the last step-up (zero if none): see Fresh.
+	SteppedUp time.Time
+}
+
+// Fresh reports whether the session stepped up within StepUpTTL of now,
+// as sensitive operations require.
+func (s Session) Fresh(now time.Time) bool {
+	return !s.SteppedUp.IsZero() && now.Sub(s.SteppedUp) < StepUpTTL && !now.Before(s.SteppedUp)
 }
 
 // ErrSessionEnded means a session token is unknown, expired, idle past
@@ -58,6 +80,22 @@ type Expired struct {
 
 func (e *Expired) Error() string        { return ErrSessionEnded.Error() }
 func (e *Expired) Is(target error) bool { return target == ErrSessionEnded }
+
+// ErrSessionLocked means the session passed its idle timeout and is
+// locked: within ResumeWindow the person may Resume it with their
+// password or PIN; after that it ends.
+var ErrSessionLocked = errors.New("identity: session locked after inactivity; resume it with the password or PIN")
+
+// Locked is ErrSessionLocked naming the account, for the audit trail;
+// Now is true for the request that found the session idle and locked
+// it. Never show it to the caller.
+type Locked struct {
+	PersonID string
+	Now      bool
+}
+
+func (e *Locked) Error() string        { return ErrSessionLocked.Error() }
+func (e *Locked) Is(target error) bool { return target == ErrSessionLocked }
 
 // SessionToken is a bearer credential. String, GoString and MarshalText
 // redact it; Reveal returns it once, to its owner.
@@ -83,7 +121,7 @@ func (s *Service) StartSession(ctx context.Context, p Person) (SessionToken, Ses
 	tok := SessionTokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
 	now := s.now().UTC()
 	ses := Session{Hash: hashToken(tok), PersonID: p.ID, Tenant: p.Tenant, Role: p.Role,
-		Created: now, Seen: now, Expires: now.Add(s.lifetime), Idle: s.idle}
+		Created: now, Seen: now, Expires: now.Add(s.lifetime), Idle: s.idleFor(p.Tenant)}
 	if err := s.st.CreateSession(ctx, ses); err != nil {
 		return "", Session{}, err
 	}
@@ -93,38 +131,41 @@ func (s *Service) StartSession(ctx context.Context, p Person) (SessionToken, Ses
 	return SessionToken(tok), ses, nil
 }
 
+// idleFor is the idle timeout of a tenant's people.
+func (s *Service) idleFor(tenant string) time.Duration {
+	if d, ok := s.tenantIdle[tenant]; ok {
+		return d
+	}
+	return s.idle
+}
+
 // Authenticate returns the session of a token and records its use (to
-// within 5 seconds), so the idle timeout starts again. A session past its absolute lifetime or
-// idle longer than its timeout is deleted; every failure is
-// ErrSessionEnded.
+// within 5 seconds), so the idle timeout starts again. A session idle
+// longer than its timeout is locked (a *Locked error) until Resume; one
+// past its absolute lifetime, or idle for ResumeWindow more, is deleted
+// (an *Expired error). Every other failure is ErrSessionEnded.
 func (s *Service) Authenticate(ctx context.Context, token string) (Session, error) {
-	if !strings.HasPrefix(token, SessionTokenPrefix) || len(token) > 128 {
-		return Session{}, ErrSessionEnded
-	}
-	h := hashToken(token)
-	ses, err := s.st.Session(ctx, h)
-	if errors.Is(err, ErrNotFound) {
-		return Session{}, ErrSessionEnded
-	}
+	ses, now, err := s.liveSession(ctx, token)
 	if err != nil {
 		return Session{}, err
 	}
-	now := s.now().UTC()
-	if !now.Before(ses.Expires) || now.Sub(ses.Seen) >= ses.Idle {
-		if _, err := s.st.DeleteSessions(ctx, ses.PersonID, h, false); err != nil {
+	if !ses.Locked.IsZero() {
+		return Session{}, &Locked{PersonID: ses.PersonID}
+	}
+	if now.Sub(ses.Seen) >= ses.Idle {
+		if err := s.st.LockSession(ctx, ses.Hash, ses.Seen.Add(ses.Idle)); err != nil {
 			return Session{}, err
 		}
-		return Session{}, &Expired{PersonID: ses.PersonID, Idle: now.Before(ses.Expires)}
+		return Session{}, &Locked{PersonID: ses.PersonID, Now: true}
 	}
-	p, err := s.st.Person(ctx, ses.PersonID)
-	if err != nil || p.Disabled {
-		return Session{}, ErrSessionEnded
+	if _, err := s.activePerson(ctx, ses); err != nil {
+		return Session{}, err
 	}
 	// Record the use, at most every touchEvery: a write per request would
 	// cost a durable commit each, and the idle timeout does not need
 	// finer steps.
 	if now.Sub(ses.Seen) >= touchEvery {
-		if err := s.st.TouchSession(ctx, h, now); err != nil {
+		if err := s.st.TouchSession(ctx, ses.Hash, now); err != nil {
 			if errors.Is(err, ErrNotFound) {
 				return Session{}, ErrSessionEnded // signed out meanwhile
 			}
@@ -133,6 +174,138 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Session, erro
 		ses.Seen = now
 	}
 	return ses, nil
+}
+
+// liveSession returns the session of a token unless it is over: past its
+// lifetime, or idle past its timeout and the resume window. An ended
+// session is deleted.
+func (s *Service) liveSession(ctx context.Context, token string) (Session, time.Time, error) {
+	if !strings.HasPrefix(token, SessionTokenPrefix) || len(token) > 128 {
+		return Session{}, time.Time{}, ErrSessionEnded
+	}
+	h := hashToken(token)
+	ses, err := s.st.Session(ctx, h)
+	if errors.Is(err, ErrNotFound) {
+		return Session{}, time.Time{}, ErrSessionEnded
+	}
+	if err != nil {
+		return Session{}, time.Time{}, err
+	}
+	now := s.now().UTC()
+	if !now.Before(ses.Expires) || now.Sub(ses.Seen) >= ses.Idle+ResumeWindow {
+		if err := s.endSession(ctx, ses); err != nil {
+			return Session{}, time.Time{}, err
+		}
+		return Session{}, time.Time{}, &Expired{PersonID: ses.PersonID, Idle: now.Before(ses.Expires)}
+	}
+	return ses, now, nil
+}
+
+func (s *Service) endSession(ctx context.Context, ses Session) error {
+	_, err := s.st.DeleteSessions(ctx, ses.PersonID, ses.Hash, false)
+	return err
+}
+
+// activePerson returns the account of a session, which must be enabled.
+func (s *Service) activePerson(ctx context.Context, ses Session) (Person, error) {
+	p, err := s.st.Person(ctx, ses.PersonID)
+	if errors.Is(err, ErrNotFound) || err == nil && p.Disabled {
+		return Person{}, ErrSessionEnded
+	}
+	return p, err
+}
+
+// Proof is what re-authenticates a person within a session: the
+// password or the PIN (one of them).
+type Proof struct {
+	Password string
+	PIN      string
+}
+
+// Resume unlocks an idle-locked session (or refreshes an active one)
+// with the person's password or PIN, within ResumeWindow of its idle
+// timeout. A wrong password counts towards the account's lockout, as at
+// sign-in; after 5 wrong answers the session ends (a *Refused with
+// Ended set). A session already over is ErrSessionEnded.
+func (s *Service) Resume(ctx context.Context, token string, proof Proof) (Session, error) {
+	ses, now, err := s.liveSession(ctx, token)
+	if err != nil {
+		return Session{}, err
+	}
+	p, err := s.activePerson(ctx, ses)
+	if err != nil {
+		return Session{}, err
+	}
+	if err := s.prove(ctx, p, proof); err != nil {
+		var r *Refused
+		if !errors.As(err, &r) {
+			return Session{}, err
+		}
+		n, ferr := s.st.ResumeFailed(ctx, ses.Hash)
+		if ferr != nil {
+			return Session{}, ferr
+		}
+		if n >= resumeTries {
+			if err := s.endSession(ctx, ses); err != nil {
+				return Session{}, err
+			}
+			r.Ended = true
+		}
+		return Session{}, r
+	}
+	if err := s.st.ResumeSession(ctx, ses.Hash, now); err != nil {
+		return Session{}, err
+	}
+	ses.Seen, ses.Locked, ses.ResumeFailures = now, time.Time{}, 0
+	return ses, nil
+}
+
+// StepUp re-authenticates the person of an active session with their
+// password, so that for StepUpTTL the session may do sensitive
+// operations (Session.Fresh). A wrong password counts towards the
+// account's lockout.
+func (s *Service) StepUp(ctx context.Context, token, pw string) (Session, error) {
+	ses, err := s.Authenticate(ctx, token)
+	if err != nil {
+		return Session{}, err
+	}
+	p, err := s.activePerson(ctx, ses)
+	if err != nil {
+		return Session{}, err
+	}
+	if err := s.prove(ctx, p, Proof{Password: pw}); err != nil {
+		return Session{}, err
+	}
+	now := s.now().UTC()
+	if err := s.st.StepUpSession(ctx, ses.Hash, now); err != nil {
+		return Session{}, err
+	}
+	ses.SteppedUp = now
+	return ses, nil
+}
+
+// prove checks a password or PIN of p; a wrong one is a *Refused (and a
+// wrong password counts towards the lockout).
+func (s *Service) prove(ctx context.Context, p Person, proof Proof) error {
+	if (proof.Password == "") == (proof.PIN == "") {
+		return fmt.Errorf("%w: give either the password or the PIN", ErrInvalid)
+	}
+	if proof.PIN != "" {
+		if p.PINHash == "" || len(proof.PIN) > maxPIN {
+			return &Refused{PersonID: p.ID, Code: true}
+		}
+		if ok, _, err := password.Verify(proof.PIN, p.PINHash); err != nil || !ok {
+			return &Refused{PersonID: p.ID, Code: true}
+		}
+		return nil
+	}
+	if len(proof.Password) > password.MaxBytes || s.now().Before(p.LockedUntil) {
+		return &Refused{PersonID: p.ID}
+	}
+	if ok, _, err := password.Verify(proof.Password, p.PasswordHash); err != nil || !ok {
+		return s.countFailure(ctx, p)
+	}
+	return nil
 }
 
 // Logout ends the session of a token. Ending an ended session is not an
@@ -145,8 +318,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.st.DeleteSessions(ctx, ses.PersonID, ses.Hash, false)
-	return err
+	return s.endSession(ctx, ses)
 }
 
 // Sessions lists a person's sessions.

@@ -50,11 +50,22 @@ func TestSessionIdleTimeout(t *testing.T) {
 	if _, err := s.Authenticate(ctx, tok.Reveal()); err != nil {
 		t.Fatalf("within the timeout of the recorded use: %v", err)
 	}
+	// Idle for 3 minutes: the session locks (once), it is not over.
 	c.add(identity.DefaultIdle)
 	_, err := s.Authenticate(ctx, tok.Reveal())
+	var locked *identity.Locked
+	if !errors.Is(err, identity.ErrSessionLocked) || !errors.As(err, &locked) || locked.PersonID != p.ID || !locked.Now {
+		t.Fatalf("idle for 3 minutes: %v (%+v)", err, locked)
+	}
+	if _, err := s.Authenticate(ctx, tok.Reveal()); !errors.As(err, &locked) || locked.Now {
+		t.Fatalf("the locked session again: %v (%+v), want locked, not newly", err, locked)
+	}
+	// 15 minutes more and it is over: deleted, and reported once.
+	c.add(identity.ResumeWindow)
+	_, err = s.Authenticate(ctx, tok.Reveal())
 	var exp *identity.Expired
 	if !errors.Is(err, identity.ErrSessionEnded) || !errors.As(err, &exp) || exp.PersonID != p.ID || !exp.Idle {
-		t.Fatalf("idle for 3 minutes: %v (%+v)", err, exp)
+		t.Fatalf("idle past the resume window: %v (%+v)", err, exp)
 	}
 	if _, err := s.Authenticate(ctx, tok.Reveal()); errors.As(err, &exp) || !errors.Is(err, identity.ErrSessionEnded) {
 		t.Errorf("the ended session again: %v, want a plain ErrSessionEnded", err)
@@ -64,146 +75,163 @@ func TestSessionIdleTimeout(t *testing.T) {
 	}
 }
 
-func TestSessionLifetime(t *testing.T) {
-	s, _, _, c := newServiceClock(t)
-	_, _, tok := signedIn(t, s)
-	start := c.now()
-	for c.now().Sub(start) < identity.DefaultLifetime-2*time.Minute {
-		c.add(2 * time.Minute)
-		if _, err := s.Authenticate(ctx, tok.Reveal()); err != nil {
-			t.Fatalf("in use after %v: %v", c.now().Sub(start), err)
+func TestResume(t *testing.T) {
+	s, db, _, c := newServiceClock(t)
+	p, otp, tok := signedIn(t, s)
+	pw := otp.Reveal()
+	lock := func() {
+		t.Helper()
+		c.add(identity.DefaultIdle)
+		if _, err := s.Authenticate(ctx, tok.Reveal()); !errors.Is(err, identity.ErrSessionLocked) {
+			t.Fatalf("idle: %v", err)
 		}
 	}
-	c.add(2 * time.Minute)
-	_, err := s.Authenticate(ctx, tok.Reveal())
-	var exp *identity.Expired
-	if !errors.As(err, &exp) || exp.Idle {
-		t.Fatalf("after 12 hours: %v (%+v), want the lifetime's end", err, exp)
+	// A PIN must be set with the password and follow the rules.
+	for _, bad := range []string{"12345", "1234567890123", "111111", "123456", "987654", "890123", "12a456", "１２３９８７"} {
+		if err := s.SetPIN(ctx, p.ID, pw, bad); !errors.Is(err, identity.ErrInvalid) {
+			t.Errorf("PIN %q: %v", bad, err)
+		}
 	}
-}
-
-func TestSessionEnds(t *testing.T) {
-	s, db, _, _ := newServiceClock(t)
-	p, otp, tok := signedIn(t, s)
+	if err := s.SetPIN(ctx, p.ID, "wrong", "240913"); !errors.Is(err, identity.ErrBadPassword) {
+		t.Errorf("PIN with a wrong password: %v", err)
+	}
+	if err := s.SetPIN(ctx, p.ID, pw, "240913"); err != nil {
+		t.Fatal(err)
+	}
+	// Resuming needs exactly one proof.
+	lock()
+	if _, err := s.Resume(ctx, tok.Reveal(), identity.Proof{}); !errors.Is(err, identity.ErrInvalid) {
+		t.Errorf("no proof: %v", err)
+	}
+	if _, err := s.Resume(ctx, tok.Reveal(), identity.Proof{PIN: "240913", Password: pw}); !errors.Is(err, identity.ErrInvalid) {
+		t.Errorf("two proofs: %v", err)
+	}
+	// The PIN resumes within the window; the idle timeout starts again.
+	c.add(identity.ResumeWindow - time.Second)
+	if _, err := s.Resume(ctx, tok.Reveal(), identity.Proof{PIN: "240913"}); err != nil {
+		t.Fatalf("resume with the PIN: %v", err)
+	}
+	if _, err := s.Authenticate(ctx, tok.Reveal()); err != nil {
+		t.Fatalf("after resuming: %v", err)
+	}
+	// So does the password.
+	lock()
+	if _, err := s.Resume(ctx, tok.Reveal(), identity.Proof{Password: pw}); err != nil {
+		t.Fatalf("resume with the password: %v", err)
+	}
+	// Four wrong PINs, then the right one: resumed, and the count starts again.
+	lock()
+	for range 4 {
+		_, err := s.Resume(ctx, tok.Reveal(), identity.Proof{PIN: "000001"})
+		var r *identity.Refused
+		if !errors.Is(err, identity.ErrBadCode) || !errors.As(err, &r) || r.Ended || r.PersonID != p.ID {
+			t.Fatalf("wrong PIN: %v (%+v)", err, r)
+		}
+	}
+	if _, err := s.Resume(ctx, tok.Reveal(), identity.Proof{PIN: "240913"}); err != nil {
+		t.Fatalf("right PIN after 4 wrong: %v", err)
+	}
+	// Five wrong answers (PINs or passwords) end the session.
+	lock()
+	for i := range 5 {
+		proof := identity.Proof{PIN: "000001"}
+		if i%2 == 1 {
+			proof = identity.Proof{Password: "wrong"}
+		}
+		_, err := s.Resume(ctx, tok.Reveal(), proof)
+		var r *identity.Refused
+		if !errors.As(err, &r) || r.Ended != (i == 4) {
+			t.Fatalf("wrong answer %d: %v (%+v)", i+1, err, r)
+		}
+	}
+	if _, err := s.Resume(ctx, tok.Reveal(), identity.Proof{PIN: "240913"}); !errors.Is(err, identity.ErrSessionEnded) {
+		t.Errorf("right PIN after the session ended: %v", err)
+	}
+	if ss, _ := db.Sessions(ctx, p.ID); len(ss) != 0 {
+		t.Errorf("%d sessions after 5 wrong answers", len(ss))
+	}
+	// Past the window nothing resumes it.
 	tok2, _, err := s.StartSession(ctx, p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, forged := range []string{"", "ward_ses_", "ward_ses_AAAA", tok.Reveal() + "x", strings.Repeat("a", 1<<20), "Bearer " + tok.Reveal()} {
-		if _, err := s.Authenticate(ctx, forged); !errors.Is(err, identity.ErrSessionEnded) {
-			t.Errorf("forged token %.20q: %v", forged, err)
-		}
+	c.add(identity.DefaultIdle + identity.ResumeWindow)
+	if _, err := s.Resume(ctx, tok2.Reveal(), identity.Proof{PIN: "240913"}); !errors.Is(err, identity.ErrSessionEnded) {
+		t.Errorf("resume past the window: %v", err)
 	}
-	// Logout ends one session, twice without error.
-	if err := s.Logout(ctx, tok.Reveal()); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Logout(ctx, tok.Reveal()); err != nil {
-		t.Errorf("second logout: %v", err)
-	}
-	if _, err := s.Authenticate(ctx, tok.Reveal()); !errors.Is(err, identity.ErrSessionEnded) {
-		t.Errorf("after logout: %v", err)
-	}
-	if _, err := s.Authenticate(ctx, tok2.Reveal()); err != nil {
-		t.Fatalf("the other session: %v", err)
-	}
-	// Disabling the account ends its sessions at once.
-	if _, err := s.SetDisabled(ctx, operator, p.ID, true); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Authenticate(ctx, tok2.Reveal()); !errors.Is(err, identity.ErrSessionEnded) {
-		t.Errorf("disabled account: %v", err)
-	}
-	if _, _, err := s.StartSession(ctx, identity.Person{ID: p.ID, Disabled: true}); !errors.Is(err, identity.ErrSessionEnded) {
-		t.Errorf("session for a disabled account: %v", err)
-	}
-	if _, err := s.SetDisabled(ctx, operator, p.ID, false); err != nil {
-		t.Fatal(err)
-	}
-	// A password change ends every session.
-	if _, err := s.Authenticate(ctx, tok2.Reveal()); err != nil {
-		t.Fatalf("re-enabled: %v", err)
-	}
-	if err := s.ChangePassword(ctx, p.ID, otp.Reveal(), "Tangerine-Orbit-47!"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Authenticate(ctx, tok2.Reveal()); !errors.Is(err, identity.ErrSessionEnded) {
-		t.Errorf("after a password change: %v", err)
-	}
-	if ss, _ := db.Sessions(ctx, p.ID); len(ss) != 0 {
-		t.Errorf("%d sessions after the password change", len(ss))
-	}
-}
-
-func TestLockout(t *testing.T) {
-	s, _, _, c := newServiceClock(t)
-	p, otp, err := s.Create(ctx, operator, identity.NewPerson{Tenant: "clinic", Username: "jsmith", Role: identity.RolePhysician})
+	// Without a PIN set, a PIN never works.
+	q, _, err := s.Create(ctx, operator, identity.NewPerson{Tenant: "clinic", Username: "nopin", Role: identity.RoleNurse})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fail := func(n int) {
-		t.Helper()
-		for range n {
-			if _, err := s.CheckPassword(ctx, "clinic", "jsmith", "wrong"); !errors.Is(err, identity.ErrBadPassword) {
-				t.Fatalf("wrong password: %v", err)
-			}
-		}
-	}
-	right := func() error {
-		_, err := s.CheckPassword(ctx, "clinic", "jsmith", otp.Reveal())
-		return err
-	}
-	// Four failures in a row change nothing, and a success clears them.
-	fail(4)
-	if err := right(); err != nil {
-		t.Fatalf("after 4 failures: %v", err)
-	}
-	if _, _, err := s.StartSession(ctx, p); err != nil {
+	tok3, _, err := s.StartSession(ctx, q)
+	if err != nil {
 		t.Fatal(err)
 	}
-	// The fifth in a row locks for a second: even the right password
-	// fails, alike.
-	fail(5)
-	if err := right(); !errors.Is(err, identity.ErrBadPassword) {
-		t.Fatalf("right password while locked: %v", err)
+	if _, err := s.Resume(ctx, tok3.Reveal(), identity.Proof{PIN: "240913"}); !errors.Is(err, identity.ErrBadCode) {
+		t.Errorf("PIN of an account without one: %v", err)
+	}
+}
+
+func TestStepUp(t *testing.T) {
+	s, _, _, c := newServiceClock(t)
+	_, otp, tok := signedIn(t, s)
+	ses, err := s.Authenticate(ctx, tok.Reveal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ses.Fresh(c.now()) {
+		t.Fatal("a new session is fresh without a step-up")
+	}
+	if _, err := s.StepUp(ctx, tok.Reveal(), "wrong"); !errors.Is(err, identity.ErrBadPassword) {
+		t.Errorf("step-up with a wrong password: %v", err)
+	}
+	if _, err := s.StepUp(ctx, tok.Reveal(), otp.Reveal()); err != nil {
+		t.Fatal(err)
+	}
+	c.add(identity.StepUpTTL / 2)
+	if _, err := s.Authenticate(ctx, tok.Reveal()); err != nil {
+		t.Fatal(err)
+	}
+	c.add(identity.StepUpTTL/2 - time.Second)
+	if ses, err = s.Authenticate(ctx, tok.Reveal()); err != nil || !ses.Fresh(c.now()) {
+		t.Fatalf("just under 5 minutes after the step-up: fresh=%v err=%v", ses.Fresh(c.now()), err)
 	}
 	c.add(time.Second)
-	if err := right(); err != nil {
-		t.Fatalf("after the 1 s backoff: %v", err)
+	if ses, err = s.Authenticate(ctx, tok.Reveal()); err != nil || ses.Fresh(c.now()) {
+		t.Fatalf("5 minutes after the step-up: fresh=%v err=%v", ses.Fresh(c.now()), err)
 	}
-	// Without a full sign-in (StartSession) the failures keep counting,
-	// each waiting out the doubling backoff (attempts during a lock do not
-	// count): the tenth locks for 30 minutes.
-	for i := range 5 {
-		fail(1)
-		c.add(time.Second << (i + 1))
+	// A locked session cannot step up.
+	c.add(identity.DefaultIdle)
+	if _, err := s.StepUp(ctx, tok.Reveal(), otp.Reveal()); !errors.Is(err, identity.ErrSessionLocked) {
+		t.Errorf("step-up of a locked session: %v", err)
 	}
-	c.add(29 * time.Minute)
-	if err := right(); !errors.Is(err, identity.ErrBadPassword) {
-		t.Fatalf("29 minutes into the lock: %v", err)
-	}
-	c.add(time.Minute)
-	if err := right(); err != nil {
-		t.Fatalf("after 30 minutes: %v", err)
-	}
-	// An administrator can unlock sooner; a nurse cannot.
-	fail(1)
-	if err := right(); !errors.Is(err, identity.ErrBadPassword) {
-		t.Fatalf("locked again: %v", err)
-	}
-	if err := s.Unlock(ctx, identity.Actor{Role: identity.RoleNurse, Tenant: "clinic"}, p.ID); !errors.Is(err, identity.ErrForbidden) {
-		t.Errorf("nurse unlocks: %v", err)
-	}
-	if err := s.Unlock(ctx, identity.Actor{Role: identity.RoleTenantAdmin, Tenant: "clinic"}, p.ID); err != nil {
-		t.Fatal(err)
-	}
-	if err := right(); err != nil {
-		t.Errorf("after unlock: %v", err)
-	}
-	// Unknown usernames fail the same way and lock nothing.
-	for range 12 {
-		if _, err := s.CheckPassword(ctx, "clinic", "nobody", "x"); !errors.Is(err, identity.ErrBadPassword) {
+}
+
+func TestTenantIdle(t *testing.T) {
+	s, _, _, c := newServiceWith(t, identity.Options{TenantIdle: map[string]time.Duration{"clinic": 10 * time.Minute}})
+	for tenant, want := range map[string]time.Duration{"clinic": 10 * time.Minute, "other": identity.DefaultIdle} {
+		p, _, err := s.Create(ctx, operator, identity.NewPerson{Tenant: tenant, Username: "jsmith", Role: identity.RoleNurse})
+		if err != nil {
 			t.Fatal(err)
+		}
+		tok, ses, err := s.StartSession(ctx, p)
+		if err != nil || ses.Idle != want {
+			t.Fatalf("%s: idle %v, want %v (%v)", tenant, ses.Idle, want, err)
+		}
+		c.add(want - time.Second)
+		if _, err := s.Authenticate(ctx, tok.Reveal()); err != nil {
+			t.Errorf("%s: within its idle timeout: %v", tenant, err)
+		}
+		c.add(want)
+		if _, err := s.Authenticate(ctx, tok.Reveal()); !errors.Is(err, identity.ErrSessionLocked) {
+			t.Errorf("%s: past its idle timeout: %v", tenant, err)
+		}
+	}
+	for _, bad := range []time.Duration{30 * time.Second, 31 * time.Minute} {
+		_, err := identity.NewService(nil, nil, identity.Options{Params: cheap, TenantIdle: map[string]time.Duration{"clinic": bad}})
+		if !errors.Is(err, identity.ErrInvalid) {
+			t.Errorf("tenant idle timeout %v: %v", bad, err)
 		}
 	}
 }

@@ -54,7 +54,7 @@ func TestSignInFlow(t *testing.T) {
 		t.Fatalf("new session: %v", err)
 	}
 	c.add(identity.DefaultIdle)
-	if _, err := s.Authenticate(ctx, opened.Token.Reveal()); !errors.Is(err, identity.ErrSessionEnded) {
+	if _, err := s.Authenticate(ctx, opened.Token.Reveal()); !errors.Is(err, identity.ErrSessionLocked) {
 		t.Fatalf("after 3 idle minutes: %v", err)
 	}
 

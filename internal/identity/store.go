@@ -24,6 +24,9 @@ type Store interface {
 	// SetPassword replaces an account's password hash and history;
 	// ErrNotFound if absent.
 	SetPassword(ctx context.Context, id, hash string, history []string, changed time.Time, mustChange bool) error
+	// SetPIN replaces an account's PIN hash ("" removes it); ErrNotFound
+	// if absent.
+	SetPIN(ctx context.Context, id, hash string) error
 	// RecordLogin counts a failed sign-in (ok false), locking the account
 	// until lockUntil once the failures in a row reach lockAt, or clears
 	// the count and the lock (ok true). It returns the failures in a row;
@@ -41,6 +44,18 @@ type Store interface {
 	// TouchSession records a use of the session at seen (never moving
 	// back); ErrNotFound if it is gone.
 	TouchSession(ctx context.Context, hash []byte, seen time.Time) error
+	// LockSession marks an active session locked by its idle timeout at
+	// at; ErrNotFound if it is gone.
+	LockSession(ctx context.Context, hash []byte, at time.Time) error
+	// ResumeFailed counts a wrong answer to resume the session and
+	// returns the count; ErrNotFound if it is gone.
+	ResumeFailed(ctx context.Context, hash []byte) (int, error)
+	// ResumeSession unlocks the session, clears its failures and records
+	// a use at seen; ErrNotFound if it is gone.
+	ResumeSession(ctx context.Context, hash []byte, seen time.Time) error
+	// StepUpSession records a step-up of the session at at; ErrNotFound
+	// if it is gone.
+	StepUpSession(ctx context.Context, hash []byte, at time.Time) error
 	// DeleteSessions deletes a person's sessions: all of them (hash nil),
 	// the one with hash, or all but it (except). It returns how many.
 	DeleteSessions(ctx context.Context, personID string, hash []byte, except bool) (int, error)
@@ -62,4 +77,14 @@ type Store interface {
 	Challenge(ctx context.Context, hash []byte) (Challenge, error)
 	// DeleteChallenge deletes it and reports whether it was there.
 	DeleteChallenge(ctx context.Context, hash []byte) (bool, error)
+
+	// CreateInvitation stores an invitation.
+	CreateInvitation(ctx context.Context, inv Invitation) error
+	// Invitation returns the invitation with that token hash, or
+	// ErrNotFound.
+	Invitation(ctx context.Context, hash []byte) (Invitation, error)
+	// RedeemInvitation creates account p and marks the invitation used
+	// by it at at, in one transaction: ErrNotFound if the invitation is
+	// gone, used or expired by at; ErrExists if the username is taken.
+	RedeemInvitation(ctx context.Context, hash []byte, at time.Time, p Person) error
 }

@@ -16,10 +16,16 @@ import (
 // nanoseconds and come back in UTC.
 
 const personColumns = `id, tenant, username, email, name, role, password_hash, password_history,
-	password_changed_ns, must_change, disabled, created_ns, failed_logins, locked_until_ns`
+	password_changed_ns, must_change, disabled, created_ns, failed_logins, locked_until_ns, pin_hash`
 
 // CreatePerson implements identity.Store.
 func (d *DB) CreatePerson(ctx context.Context, p identity.Person) error {
+	return d.exec(ctx, func(tx *sql.Tx) error { return insertPerson(tx, p) })
+}
+
+// insertPerson adds account p in tx; identity.ErrExists if its id, or its
+// username in its tenant, is taken.
+func insertPerson(tx *sql.Tx, p identity.Person) error {
 	if p.ID == "" || p.Username == "" {
 		return errors.New("sqlite: create person: empty id or username")
 	}
@@ -27,19 +33,17 @@ func (d *DB) CreatePerson(ctx context.Context, p identity.Person) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: create person: %w", err)
 	}
-	return d.exec(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(context.Background(), `INSERT INTO people (`+personColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)`,
-			p.ID, p.Tenant, p.Username, p.Email, p.Name, p.Role, p.PasswordHash, string(hist),
-			p.PasswordChanged.UnixNano(), p.MustChangePassword, p.Disabled, p.Created.UnixNano())
-		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) || isConstraint(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE) {
-			return fmt.Errorf("create person: %w", identity.ErrExists)
-		}
-		if err != nil {
-			return fmt.Errorf("sqlite: create person: %w", mapErr(err))
-		}
-		return nil
-	})
+	_, err = tx.ExecContext(context.Background(), `INSERT INTO people (`+personColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?)`,
+		p.ID, p.Tenant, p.Username, p.Email, p.Name, p.Role, p.PasswordHash, string(hist),
+		p.PasswordChanged.UnixNano(), p.MustChangePassword, p.Disabled, p.Created.UnixNano(), p.PINHash)
+	if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) || isConstraint(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE) {
+		return fmt.Errorf("create person: %w", identity.ErrExists)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: create person: %w", mapErr(err))
+	}
+	return nil
 }
 
 // Person implements identity.Store.
@@ -82,7 +86,7 @@ func (d *DB) queryPeople(ctx context.Context, where string, args ...any) ([]iden
 			changed, created, locked int64
 		)
 		if err := rows.Scan(&p.ID, &p.Tenant, &p.Username, &p.Email, &p.Name, &p.Role, &p.PasswordHash, &hist,
-			&changed, &p.MustChangePassword, &p.Disabled, &created, &p.FailedLogins, &locked); err != nil {
+			&changed, &p.MustChangePassword, &p.Disabled, &created, &p.FailedLogins, &locked, &p.PINHash); err != nil {
 			return nil, fmt.Errorf("sqlite: people: %w", mapErr(err))
 		}
 		if err := json.Unmarshal([]byte(hist), &p.PasswordHistory); err != nil {
@@ -114,6 +118,11 @@ func (d *DB) SetPassword(ctx context.Context, id, hash string, history []string,
 	}
 	return d.updateOne(ctx, `UPDATE people SET password_hash = ?, password_history = ?,
 		password_changed_ns = ?, must_change = ? WHERE id = ?`, hash, string(hist), changed.UnixNano(), mustChange, id)
+}
+
+// SetPIN implements identity.Store.
+func (d *DB) SetPIN(ctx context.Context, id, hash string) error {
+	return d.updateOne(ctx, `UPDATE people SET pin_hash = ? WHERE id = ?`, hash, id)
 }
 
 // updateOne runs an UPDATE of one identity row (an account or a session)

@@ -13,14 +13,16 @@ import (
 // People's sessions and sign-in throttling, for identity.Store. Times are
 // stored as Unix nanoseconds and come back in UTC.
 
-const sessionColumns = `hash, person_id, tenant, role, created_ns, seen_ns, expires_ns, idle_ns`
+const sessionColumns = `hash, person_id, tenant, role, created_ns, seen_ns, expires_ns, idle_ns,
+	locked_ns, resume_failures, stepped_up_ns`
 
 // CreateSession implements identity.Store.
 func (d *DB) CreateSession(ctx context.Context, s identity.Session) error {
 	return d.exec(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(context.Background(), `INSERT INTO sessions (`+sessionColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, s.Hash, s.PersonID, s.Tenant, s.Role,
-			s.Created.UnixNano(), s.Seen.UnixNano(), s.Expires.UnixNano(), int64(s.Idle))
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.Hash, s.PersonID, s.Tenant, s.Role,
+			s.Created.UnixNano(), s.Seen.UnixNano(), s.Expires.UnixNano(), int64(s.Idle),
+			unixNano(s.Locked), s.ResumeFailures, unixNano(s.SteppedUp))
 		if err != nil {
 			return fmt.Errorf("sqlite: create session: %w", mapErr(err))
 		}
@@ -54,14 +56,15 @@ func (d *DB) querySessions(ctx context.Context, where string, args ...any) ([]id
 	var out []identity.Session
 	for rows.Next() {
 		var (
-			s                            identity.Session
-			created, seen, expires, idle int64
+			s                                             identity.Session
+			created, seen, expires, idle, locked, stepped int64
 		)
-		if err := rows.Scan(&s.Hash, &s.PersonID, &s.Tenant, &s.Role, &created, &seen, &expires, &idle); err != nil {
+		if err := rows.Scan(&s.Hash, &s.PersonID, &s.Tenant, &s.Role, &created, &seen, &expires, &idle,
+			&locked, &s.ResumeFailures, &stepped); err != nil {
 			return nil, fmt.Errorf("sqlite: sessions: %w", mapErr(err))
 		}
 		s.Created, s.Seen, s.Expires = time.Unix(0, created).UTC(), time.Unix(0, seen).UTC(), time.Unix(0, expires).UTC()
-		s.Idle = time.Duration(idle)
+		s.Idle, s.Locked, s.SteppedUp = time.Duration(idle), fromUnixNano(locked), fromUnixNano(stepped)
 		out = append(out, s)
 	}
 	if err := rows.Err(); err != nil {
@@ -74,6 +77,38 @@ func (d *DB) querySessions(ctx context.Context, where string, args ...any) ([]id
 // to seen, only forward.
 func (d *DB) TouchSession(ctx context.Context, hash []byte, seen time.Time) error {
 	return d.updateOne(ctx, `UPDATE sessions SET seen_ns = max(seen_ns, ?) WHERE hash = ?`, seen.UnixNano(), hash)
+}
+
+// LockSession implements identity.Store.
+func (d *DB) LockSession(ctx context.Context, hash []byte, at time.Time) error {
+	return d.updateOne(ctx, `UPDATE sessions SET locked_ns = ? WHERE hash = ? AND locked_ns = 0`, at.UnixNano(), hash)
+}
+
+// ResumeFailed implements identity.Store.
+func (d *DB) ResumeFailed(ctx context.Context, hash []byte) (int, error) {
+	var n int
+	err := d.exec(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(context.Background(), `UPDATE sessions SET resume_failures = resume_failures + 1
+			WHERE hash = ? RETURNING resume_failures`, hash).Scan(&n)
+		if errors.Is(err, sql.ErrNoRows) {
+			return identity.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: resume failed: %w", mapErr(err))
+		}
+		return nil
+	})
+	return n, err
+}
+
+// ResumeSession implements identity.Store.
+func (d *DB) ResumeSession(ctx context.Context, hash []byte, seen time.Time) error {
+	return d.updateOne(ctx, `UPDATE sessions SET locked_ns = 0, resume_failures = 0, seen_ns = max(seen_ns, ?) WHERE hash = ?`, seen.UnixNano(), hash)
+}
+
+// StepUpSession implements identity.Store.
+func (d *DB) StepUpSession(ctx context.Context, hash []byte, at time.Time) error {
+	return d.updateOne(ctx, `UPDATE sessions SET stepped_up_ns = ? WHERE hash = ?`, at.UnixNano(), hash)
 }
 
 // DeleteSessions implements identity.Store: it deletes the person's
@@ -130,4 +165,20 @@ func (d *DB) RecordLogin(ctx context.Context, personID string, ok bool, lockAt i
 // UnlockPerson implements identity.Store.
 func (d *DB) UnlockPerson(ctx context.Context, personID string) error {
 	return d.updateOne(ctx, `UPDATE people SET failed_logins = 0, locked_until_ns = 0 WHERE id = ?`, personID)
+}
+
+// unixNano stores a time that may be unset: zero for the zero time.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// fromUnixNano reads a time stored by unixNano.
+func fromUnixNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
 }
