@@ -4,6 +4,8 @@
 // break-glass here.
 package access
 
+import "slices"
+
 // Action is a FHIR interaction class.
 type Action string
 
@@ -15,6 +17,8 @@ const (
 	Update  Action = "update"
 	Delete  Action = "delete"
 	Search  Action = "search"
+	// Sign is an electronic signature of a resource version ($sign).
+	Sign Action = "sign"
 	// VerifyAudit is reading the audit ledger's signed checkpoints and
 	// Merkle proofs: hashes only, never events.
 	VerifyAudit Action = "verify-audit"
@@ -65,5 +69,75 @@ func Decide(s Subject, a Action, r Resource) Decision {
 		}
 		return Decision{Reason: s.Role + " role: no access to clinical content"}
 	}
+	if privs, ok := staff[s.Role]; ok {
+		return decideStaff(s.Role, privs, a, r.Type)
+	}
 	return Decision{Reason: "role has no FHIR privileges"}
+}
+
+// Resource groups, for role privileges.
+var (
+	clinical = []string{"AllergyIntolerance", "CarePlan", "CareTeam", "ClinicalImpression", "Communication",
+		"Composition", "Condition", "Consent", "DetectedIssue", "DeviceRequest", "DiagnosticReport", "DocumentReference",
+		"Encounter", "EpisodeOfCare", "FamilyMemberHistory", "Flag", "Goal", "ImagingStudy", "Immunization", "Media",
+		"MedicationAdministration", "MedicationDispense", "MedicationRequest", "MedicationStatement", "NutritionOrder",
+		"Observation", "Procedure", "Provenance", "QuestionnaireResponse", "RiskAssessment", "ServiceRequest", "Specimen"}
+	demographics = []string{"Patient", "RelatedPerson", "Practitioner", "PractitionerRole", "Organization", "Location"}
+	scheduling   = []string{"Appointment", "AppointmentResponse", "Schedule", "Slot"}
+	financial    = []string{"Account", "ChargeItem", "Claim", "ClaimResponse", "Coverage", "ExplanationOfBenefit", "Invoice"}
+	labResults   = []string{"Observation", "DiagnosticReport"}
+)
+
+// grant is some actions on some resource types.
+type grant struct {
+	types   []string
+	actions []Action
+}
+
+var (
+	readOnly  = []Action{Read, Search, History}
+	readWrite = []Action{Read, Search, History, Create, Update}
+)
+
+// staff are the built-in privileges of people's workforce roles (issue 6
+// makes them data that tenant admins edit, and narrows clinical roles to
+// the patients they are related to). No role may delete: clinical
+// records are corrected by new versions. Admin roles have no clinical
+// privileges.
+var staff = map[string][]grant{
+	"physician": {
+		{clinical, append(readWrite, Sign)},
+		{demographics, readWrite},
+		{scheduling, readOnly},
+	},
+	"nurse": {
+		{clinical, append(readWrite, Sign)},
+		{demographics, readWrite},
+		{scheduling, readOnly},
+	},
+	// A lab technician updates results, and reads only what that needs.
+	"lab-technician": {
+		{labResults, []Action{Read, Search, Update}},
+	},
+	"front-desk": {
+		{demographics, readWrite},
+		{scheduling, readWrite},
+		{[]string{"Coverage"}, readOnly},
+	},
+	"billing": {
+		{financial, readWrite},
+		{demographics, readOnly},
+	},
+}
+
+func decideStaff(role string, grants []grant, a Action, typ string) Decision {
+	if typ == "" {
+		return Decision{Reason: role + " role: only a service client acts across every resource type"}
+	}
+	for _, g := range grants {
+		if slices.Contains(g.types, typ) && slices.Contains(g.actions, a) {
+			return Decision{Allow: true, Reason: role + " role: " + string(a) + " " + typ}
+		}
+	}
+	return Decision{Reason: role + " role: no " + string(a) + " privilege on " + typ}
 }

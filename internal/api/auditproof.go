@@ -125,12 +125,15 @@ func uintParam(c *call, name string) (uint64, error) {
 	return n, nil
 }
 
-func jsonReply(v any) (*reply, error) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
+// jsonReply is a plain JSON answer (not a FHIR resource), 200 OK.
+func jsonReply(v any) (*reply, error) { return statusJSON(http.StatusOK, v), nil }
+
+// statusJSON is a plain JSON answer with status; a nil v has no body.
+func statusJSON(status int, v any) *reply {
+	rep := &reply{status: status, header: http.Header{}}
+	if v != nil {
+		rep.body, _ = json.Marshal(v)
+		rep.header.Set("Content-Type", "application/json")
 	}
-	h := http.Header{}
-	h.Set("Content-Type", "application/json")
-	return &reply{status: http.StatusOK, header: h, body: body}, nil
+	return rep
 }

@@ -97,13 +97,9 @@ func (s *Server) fhir(pattern, subtype string, h handler) {
 		p, err := s.authenticate(r)
 		if err != nil {
 			c.event(audit.ActionExecute, "authenticate", "", "", 0)
-			var exp *sessionExpired
-			if errors.As(err, &exp) {
-				sub := "session-expired"
-				if exp.e.Idle {
-					sub = "session-idle-timeout"
-				}
-				c.event(audit.ActionExecute, sub, "User", exp.e.PersonID, 0)
+			var se *sessionEnded
+			if errors.As(err, &se) && se.subtype != "" {
+				c.event(audit.ActionExecute, se.subtype, "User", se.personID, 0)
 			}
 			c.finish(w, s.unauthorized(c, err))
 			return
@@ -261,13 +257,20 @@ func (c *call) preflight() *reply {
 	return nil
 }
 
-func (s *Server) authenticate(r *http.Request) (auth.Principal, error) {
-	h := r.Header.Get("Authorization")
-	tok, ok := strings.CutPrefix(h, "Bearer ")
+// bearer is the request's bearer token, or "".
+func bearer(r *http.Request) string {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
+
+func (s *Server) authenticate(r *http.Request) (auth.Principal, error) {
+	tok := bearer(r)
+	if tok == "" {
 		return auth.Principal{}, errNoCredentials
 	}
-	tok = strings.TrimSpace(tok)
 	if strings.HasPrefix(tok, identity.SessionTokenPrefix) {
 		return s.personSession(r.Context(), tok)
 	}
@@ -281,7 +284,12 @@ func (s *Server) unauthorized(c *call, err error) *reply {
 		s.d.Log.Error("authentication backend error", "request_id", c.rid, "err", err.Error())
 		return outcomeReply(c.rid, http.StatusServiceUnavailable, issue("transient", "authentication is unavailable"))
 	}
-	rep := outcomeReply(c.rid, http.StatusUnauthorized, issue("login", "a valid bearer access token is required"))
+	msg := "a valid bearer access token is required"
+	var se *sessionEnded
+	if errors.As(err, &se) && se.locked {
+		msg = "the session is locked after inactivity; resume it at POST /auth/resume with the password or PIN"
+	}
+	rep := outcomeReply(c.rid, http.StatusUnauthorized, issue("login", msg))
 	v := `Bearer realm="ward"`
 	if errors.Is(err, auth.ErrInvalidCredentials) {
 		v += `, error="invalid_token"`

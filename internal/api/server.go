@@ -40,25 +40,27 @@ type Authenticator interface {
 
 // Deps are the parts the server is built from.
 type Deps struct {
-	Store    Store
-	Search   Searcher
-	Cursors  Cursors
-	Auth     Authenticator
-	People   People // nil: people cannot sign in (service clients only)
-	Audit    audit.Recorder
-	TxAudit  TxRecorder // nil: write events are recorded after the write, like reads
-	Proofs   Proofs
-	Trail    AuditTrail
-	Alerts   AlertList
-	Log      *slog.Logger
-	Ready    func(ctx context.Context) error // readiness probe; nil = always ready
-	BaseURL  string                          // public https base, e.g. https://ward.example.org
-	MaxBody  int64                           // request body limit in bytes
-	NewID    func() string                   // resource ids for transaction entries
-	Now      func() time.Time
-	Version  string // software version for the CapabilityStatement
-	TokenIP  *auth.Limiter
-	TokenCli *auth.Limiter
+	Store   Store
+	Search  Searcher
+	Cursors Cursors
+	Auth    Authenticator
+	People  People // nil: people cannot sign in (service clients only)
+	// Signatures signs resource versions ($sign) and checks them.
+	Signatures Signatures
+	Audit      audit.Recorder
+	TxAudit    TxRecorder // nil: write events are recorded after the write, like reads
+	Proofs     Proofs
+	Trail      AuditTrail
+	Alerts     AlertList
+	Log        *slog.Logger
+	Ready      func(ctx context.Context) error // readiness probe; nil = always ready
+	BaseURL    string                          // public https base, e.g. https://ward.example.org
+	MaxBody    int64                           // request body limit in bytes
+	NewID      func() string                   // resource ids for transaction entries
+	Now        func() time.Time
+	Version    string // software version for the CapabilityStatement
+	TokenIP    *auth.Limiter
+	TokenCli   *auth.Limiter
 }
 
 // Server is ward's HTTP handler.
@@ -92,8 +94,13 @@ func (s *Server) routes() {
 	s.signIn("POST /auth/mfa/totp/enroll", "mfa-enroll", s.enrolTOTP)
 	s.signIn("POST /auth/mfa/totp", "mfa-totp", s.finishTOTP)
 	s.signIn("POST /auth/mfa/recovery", "mfa-recovery", s.finishRecovery)
+	s.signIn("POST /auth/resume", "session-resume", s.resume)
+	s.signIn("POST /auth/invitations/accept", "invitation-accept", s.acceptInvitation)
 	s.fhir("POST /auth/logout", "logout", s.logout)
 	s.fhir("GET /auth/sessions", "sessions", s.sessions)
+	s.fhir("POST /auth/step-up", "step-up", s.stepUp)
+	s.fhir("POST /auth/pin", "pin-set", s.setPIN)
+	s.fhir("POST /admin/invitations", "invitation", s.invite)
 
 	m.HandleFunc("GET /fhir/R4/metadata", s.metadata)
 	s.fhir("GET /audit/events", "audit-read", s.auditEvents)
@@ -115,6 +122,8 @@ func (s *Server) routes() {
 	s.fhir("DELETE /fhir/R4/{type}/{id}", "delete", s.delete)
 	s.fhir("GET /fhir/R4/{type}/{id}/_history", "history-instance", s.historyInstance)
 	s.fhir("GET /fhir/R4/{type}/{id}/_history/{vid}", "vread", s.vread)
+	s.fhir("POST /fhir/R4/{type}/{id}/$sign", "sign", s.sign)
+	s.fhir("GET /fhir/R4/Provenance/{id}/$verify", "verify", s.verifySignature)
 	m.HandleFunc("/", s.notFound)
 }
 

@@ -28,6 +28,11 @@ type People interface {
 	Authenticate(ctx context.Context, token string) (identity.Session, error)
 	Logout(ctx context.Context, token string) error
 	Sessions(ctx context.Context, personID string) ([]identity.Session, error)
+	Resume(ctx context.Context, token string, proof identity.Proof) (identity.Session, error)
+	StepUp(ctx context.Context, token, pw string) (identity.Session, error)
+	SetPIN(ctx context.Context, id, pw, pin string) error
+	Invite(ctx context.Context, by identity.Actor, in identity.NewInvitation) (identity.Invitation, identity.InvitationToken, error)
+	Accept(ctx context.Context, token, username, pw string) (identity.Person, identity.SignIn, error)
 }
 
 // maxSignInBody bounds a sign-in request body.
@@ -41,6 +46,8 @@ type signInRequest struct {
 	NewPassword string `json:"new_password"`
 	MFAToken    string `json:"mfa_token"`
 	Code        string `json:"code"`
+	PIN         string `json:"pin"`
+	Invitation  string `json:"invitation"`
 }
 
 // signIn wraps a sign-in step: it decodes the JSON body, runs step and
@@ -50,12 +57,7 @@ func (s *Server) signIn(pattern, subtype string, step func(c *call, req signInRe
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		rid := requestInfoFrom(r.Context()).id
 		c := &call{s: s, r: r, rid: rid, subtype: subtype}
-		status, body := s.signInStep(c, step)
-		rep := &reply{status: status, header: http.Header{}}
-		if body != nil {
-			rep.body, _ = json.Marshal(body)
-			rep.header.Set("Content-Type", "application/json")
-		}
+		rep := statusJSON(s.signInStep(c, step))
 		account := c.p.ID
 		if r := c.refused; r != nil {
 			account = r.PersonID
@@ -69,16 +71,26 @@ func (s *Server) signIn(pattern, subtype string, step func(c *call, req signInRe
 }
 
 func (s *Server) signInStep(c *call, step func(c *call, req signInRequest) (int, any)) (int, any) {
-	if mt, _, _ := mime.ParseMediaType(c.r.Header.Get("Content-Type")); mt != "application/json" {
-		return http.StatusUnsupportedMediaType, oauthError("invalid_request", "Content-Type must be application/json")
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(nil, c.r.Body, maxSignInBody))
-	dec.DisallowUnknownFields()
 	var req signInRequest
-	if err := dec.Decode(&req); err != nil || dec.More() {
-		return http.StatusBadRequest, oauthError("invalid_request", "the body must be one JSON object with the documented string fields")
+	if status, body := decodeJSON(c.r, &req); status != 0 {
+		return status, body
 	}
 	return step(c, req)
+}
+
+// decodeJSON reads a JSON request body of at most maxSignInBody bytes
+// into v, refusing unknown fields; on failure it returns the status and
+// error body to answer with.
+func decodeJSON(r *http.Request, v any) (int, any) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		return http.StatusUnsupportedMediaType, oauthError("invalid_request", "Content-Type must be application/json")
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxSignInBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil || dec.More() {
+		return http.StatusBadRequest, oauthError("invalid_request", "the body must be one JSON object with the documented fields")
+	}
+	return 0, nil
 }
 
 func oauthError(code, desc string) map[string]any {
@@ -103,6 +115,16 @@ func (s *Server) failure(c *call, err error) (int, any) {
 		return http.StatusUnauthorized, oauthError("invalid_code", "wrong or already used code, or the account is locked")
 	case errors.Is(err, identity.ErrChallenge), errors.Is(err, identity.ErrForbidden), errors.Is(err, identity.ErrNoMFA):
 		return http.StatusUnauthorized, oauthError("invalid_mfa_token", "this sign-in step expired or is out of order; sign in again")
+	case errors.Is(err, identity.ErrSessionEnded):
+		return http.StatusUnauthorized, oauthError("session_ended", "the session is over; sign in again")
+	case errors.Is(err, identity.ErrSessionLocked):
+		return http.StatusUnauthorized, oauthError("session_locked", "the session is locked after inactivity; resume it at POST /auth/resume")
+	case errors.Is(err, identity.ErrInvitation):
+		return http.StatusUnauthorized, oauthError("invalid_invitation", "the invitation is unknown, expired or already used")
+	case errors.Is(err, identity.ErrExists):
+		return http.StatusConflict, oauthError("username_taken", "that username is taken; choose another")
+	case errors.Is(err, identity.ErrInvalid):
+		return http.StatusBadRequest, oauthError("invalid_request", strings.TrimPrefix(err.Error(), "identity: invalid: "))
 	case errors.As(err, &v):
 		rules := []map[string]string{}
 		for _, f := range v.Failures {
@@ -199,7 +221,15 @@ func (s *Server) personSession(ctx context.Context, token string) (auth.Principa
 	ses, err := s.d.People.Authenticate(ctx, token)
 	var exp *identity.Expired
 	if errors.As(err, &exp) {
-		return auth.Principal{}, &sessionExpired{exp}
+		return auth.Principal{}, &sessionEnded{subtype: "session-expired", personID: exp.PersonID}
+	}
+	var locked *identity.Locked
+	if errors.As(err, &locked) {
+		se := &sessionEnded{locked: true, personID: locked.PersonID}
+		if locked.Now {
+			se.subtype = "session-idle-timeout"
+		}
+		return auth.Principal{}, se
 	}
 	if errors.Is(err, identity.ErrSessionEnded) {
 		return auth.Principal{}, auth.ErrInvalidCredentials
@@ -207,16 +237,16 @@ func (s *Server) personSession(ctx context.Context, token string) (auth.Principa
 	if err != nil {
 		return auth.Principal{}, err
 	}
-	return auth.Principal{ID: ses.PersonID, Kind: "user", Tenant: ses.Tenant, Role: ses.Role, Session: sessionRef(ses.Hash)}, nil
+	return auth.Principal{ID: ses.PersonID, Kind: "user", Tenant: ses.Tenant, Role: ses.Role, Session: sessionRef(ses.Hash),
+		Fresh: ses.Fresh(s.d.Now())}, nil
 }
 
 // logout ends the session that authenticated the request.
 func (s *Server) logout(c *call) (*reply, error) {
-	tok, _ := strings.CutPrefix(c.r.Header.Get("Authorization"), "Bearer ")
 	if c.p.Kind != "user" {
 		return outcomeReply(c.rid, http.StatusBadRequest, issue("not-supported", "only a person's session can sign out; service tokens expire")), nil
 	}
-	if err := s.d.People.Logout(c.r.Context(), strings.TrimSpace(tok)); err != nil {
+	if err := s.d.People.Logout(c.r.Context(), bearer(c.r)); err != nil {
 		return nil, err
 	}
 	c.event(audit.ActionExecute, "logout", "User", c.p.ID, 0)
@@ -237,16 +267,18 @@ func (s *Server) sessions(c *call) (*reply, error) {
 		out = append(out, map[string]any{"id": sessionRef(x.Hash), "created": x.Created.Format(time.RFC3339),
 			"last_used": x.Seen.Format(time.RFC3339), "expires": x.Expires.Format(time.RFC3339), "current": sessionRef(x.Hash) == c.p.Session})
 	}
-	b, _ := json.Marshal(map[string]any{"sessions": out})
 	c.event(audit.ActionRead, "sessions", "User", c.p.ID, 0)
-	rep := &reply{status: http.StatusOK, header: http.Header{}, body: b}
-	rep.header.Set("Content-Type", "application/json")
-	return rep, nil
+	return jsonReply(map[string]any{"sessions": out})
 }
 
-// sessionExpired is a person's session that timed out: a 401 like any
-// invalid token, recorded as a session-expired event of the account.
-type sessionExpired struct{ e *identity.Expired }
+// sessionEnded is a person's session that timed out or is locked: a 401
+// like any invalid token. subtype, when set, names the audit event of the
+// account that records it (once).
+type sessionEnded struct {
+	subtype  string
+	personID string
+	locked   bool
+}
 
-func (e *sessionExpired) Error() string        { return auth.ErrInvalidCredentials.Error() }
-func (e *sessionExpired) Is(target error) bool { return target == auth.ErrInvalidCredentials }
+func (e *sessionEnded) Error() string        { return auth.ErrInvalidCredentials.Error() }
+func (e *sessionEnded) Is(target error) bool { return target == auth.ErrInvalidCredentials }

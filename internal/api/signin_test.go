@@ -110,11 +110,13 @@ func TestSignInAPI(t *testing.T) {
 	for _, ev := range h.Events() {
 		t.Errorf("unexpected event %+v", ev)
 	}
-	// Until access control for people exists (issue 6), a person's session
-	// reads no clinical data.
-	r := h.Do("GET", "/fhir/R4/Patient?_count=1", nil, map[string]string{"Authorization": "Bearer " + tok})
-	if r.StatusCode != http.StatusForbidden {
-		t.Errorf("a physician's session reads FHIR: %d", r.StatusCode)
+	// A physician's session has the physician role's privileges: patients
+	// yes, the audit trail no.
+	if r := h.Do("GET", "/fhir/R4/Patient?_count=1", nil, map[string]string{"Authorization": "Bearer " + tok}); r.StatusCode != http.StatusOK {
+		t.Errorf("a physician's session searches patients: %d", r.StatusCode)
+	}
+	if r := h.Do("GET", "/audit/events", nil, map[string]string{"Authorization": "Bearer " + tok}); r.StatusCode != http.StatusForbidden {
+		t.Errorf("a physician's session reads the audit trail: %d", r.StatusCode)
 	}
 	h.DrainEvents()
 	h.Run(t, apitest.Scenario{Method: "POST", Path: "/auth/logout", Token: tok, Status: 204,

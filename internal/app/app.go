@@ -100,8 +100,23 @@ func OpenDB(ctx context.Context, cfg config.Config) (*sqlite.DB, error) {
 	return sqlite.Open(ctx, cfg.DatabasePath(), sqlite.Options{})
 }
 
+// Options adjust how Open builds the parts.
+type Options struct {
+	// Now is the clock of sessions, sign-in steps, signatures and audit
+	// event times; default time.Now. Tests inject one.
+	Now func() time.Time
+}
+
 // Open builds every part from cfg. Close releases them.
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	return OpenWith(ctx, cfg, log, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*App, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	keyFile, err := cfg.LocalKeyFile()
 	if err != nil {
 		return nil, err
@@ -130,7 +145,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	kr := keyring.New(kek, db, keyring.Options{})
-	ids, err := NewIdentity(cfg, db, KeyringSealer{kr})
+	ids, err := NewIdentity(cfg, db, KeyringSealer{kr}, o.Now)
 	if err != nil {
 		led.Close()
 		sink.Close()
@@ -141,24 +156,26 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	rec, txRec := auditRecorders(led)
 	as := auth.NewService(db, auth.Options{TokenTTL: cfg.TokenTTL.D()})
 	h := api.New(api.Deps{
-		Store:    st,
-		Search:   index.NewEngine(st, kr, nil),
-		Cursors:  index.NewCursors(kr),
-		Auth:     as,
-		People:   ids,
-		Audit:    rec,
-		TxAudit:  txRec,
-		Proofs:   led,
-		Trail:    ledger.Trail{R: db, L: led},
-		Alerts:   db,
-		Log:      log,
-		Ready:    db.Ping,
-		BaseURL:  cfg.BaseURL,
-		MaxBody:  cfg.MaxBodyBytes,
-		NewID:    newID,
-		Version:  Version,
-		TokenIP:  auth.NewLimiter(cfg.TokenRate.PerIP, cfg.TokenRate.Burst, nil),
-		TokenCli: auth.NewLimiter(cfg.TokenRate.PerClient, cfg.TokenRate.Burst, nil),
+		Store:      st,
+		Search:     index.NewEngine(st, kr, nil),
+		Cursors:    index.NewCursors(kr),
+		Auth:       as,
+		People:     ids,
+		Signatures: &Signatures{DB: db, Sealer: KeyringSealer{kr}, Issuer: cfg.BaseURL, Now: o.Now},
+		Now:        o.Now,
+		Audit:      rec,
+		TxAudit:    txRec,
+		Proofs:     led,
+		Trail:      ledger.Trail{R: db, L: led},
+		Alerts:     db,
+		Log:        log,
+		Ready:      db.Ping,
+		BaseURL:    cfg.BaseURL,
+		MaxBody:    cfg.MaxBodyBytes,
+		NewID:      newID,
+		Version:    Version,
+		TokenIP:    auth.NewLimiter(cfg.TokenRate.PerIP, cfg.TokenRate.Burst, nil),
+		TokenCli:   auth.NewLimiter(cfg.TokenRate.PerClient, cfg.TokenRate.Burst, nil),
 	})
 	return &App{Config: cfg, Log: log, DB: db, Store: st, Auth: as, Identity: ids, Audit: led, Alerts: alerts, Handler: h, checkpoints: sink}, nil
 }

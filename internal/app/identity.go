@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/wardhealth/ward/internal/audit"
 	"github.com/wardhealth/ward/internal/auth/password"
@@ -16,8 +17,9 @@ import (
 
 // NewIdentity builds the account service over db with the password policy
 // and argon2id cost of cfg.Passwords; sealer (nil for the CLI's account
-// commands) encrypts second-factor secrets.
-func NewIdentity(cfg config.Config, db *sqlite.DB, sealer identity.Sealer) (*identity.Service, error) {
+// commands) encrypts second-factor secrets; now is the clock (nil:
+// time.Now).
+func NewIdentity(cfg config.Config, db *sqlite.DB, sealer identity.Sealer, now func() time.Time) (*identity.Service, error) {
 	pol, err := password.Preset(cfg.Passwords.Policy)
 	if err != nil {
 		return nil, fmt.Errorf("passwords.policy: %w", err)
@@ -43,7 +45,7 @@ func NewIdentity(cfg config.Config, db *sqlite.DB, sealer identity.Sealer) (*ide
 	if err := params.Validate(); err != nil {
 		return nil, fmt.Errorf("passwords: %w", err)
 	}
-	return identity.NewService(db, chk, identity.Options{Params: params, Sealer: sealer})
+	return identity.NewService(db, chk, identity.Options{Params: params, Sealer: sealer, Now: now})
 }
 
 // systemKeyTenant is the keyring tenant of deployment-wide secrets, such

@@ -18,7 +18,7 @@ var allowed = map[string][]string{
 		// ward bench search drives the store and the search engine directly.
 		"internal/crypto/keyring", "internal/fhir", "internal/fhir/search", "internal/index", "internal/store"},
 	"internal/app":                           {"*"},
-	"internal/api":                           {"internal/access", "internal/audit", "internal/audit/alert", "internal/audit/auditfhir", "internal/auth", "internal/auth/mfa", "internal/auth/password", "internal/identity", "internal/fhir", "internal/fhir/search", "internal/index", "internal/store"},
+	"internal/api":                           {"internal/access", "internal/esign", "internal/audit", "internal/audit/alert", "internal/audit/auditfhir", "internal/auth", "internal/auth/mfa", "internal/auth/password", "internal/identity", "internal/fhir", "internal/fhir/search", "internal/index", "internal/store"},
 	"internal/index":                         {"internal/crypto/keyring", "internal/fhir", "internal/fhir/search", "internal/store"},
 	"internal/index/indextest":               {"internal/index", "internal/fhir", "internal/fhir/search", "internal/store", "internal/crypto/keyring", "internal/crypto/kms/localkms"},
 	"internal/api/apitest":                   {"internal/app", "internal/audit", "internal/audit/ledger", "internal/config", "internal/tlsconf"},
@@ -30,6 +30,7 @@ var allowed = map[string][]string{
 	"internal/auth/mfa":                      {},
 	"internal/auth/password":                 {},
 	"internal/auth/passkey":                  {},
+	"internal/esign":                         {},
 	"internal/auth/sso":                      {},
 	"internal/identity":                      {"internal/auth/password", "internal/auth/mfa"},
 	"internal/audit/ledger":                  {"internal/audit", "internal/audit/journal"},
@@ -54,7 +55,7 @@ var allowed = map[string][]string{
 }
 
 // pure packages make decisions or parse data; they must do no I/O.
-var pure = []string{"internal/access", "internal/audit/auditfhir", "internal/audit/report", "internal/fhir", "internal/fhir/search", "internal/fhir/search/internal/fhirpath", "internal/synth"}
+var pure = []string{"internal/access", "internal/esign", "internal/audit/auditfhir", "internal/audit/report", "internal/fhir", "internal/fhir/search", "internal/fhir/search/internal/fhirpath", "internal/synth"}
 
 var ioPackages = []string{"os", "net", "net/http", "database/sql", "io/fs", "os/exec", "syscall", "log", "log/slog"}
 

@@ -54,6 +54,9 @@ type Principal struct {
 	// session) the principal presented, for the audit trail: the first
 	// 8 bytes of SHA-256 of the stored token hash, in hex.
 	Session string
+	// Fresh is set for a person's session that stepped up within the
+	// last 5 minutes, as sensitive operations require.
+	Fresh bool
 }
 
 // Service issues and verifies client credentials and access tokens.

@@ -167,7 +167,7 @@ func withIdentity(c common, env Env, fn func(ctx context.Context, ids *identity.
 	if err != nil {
 		return err
 	}
-	ids, err := app.NewIdentity(cfg, db, nil)
+	ids, err := app.NewIdentity(cfg, db, nil, nil)
 	if err != nil {
 		return errors.Join(err, db.Close())
 	}
