@@ -43,7 +43,8 @@ type Harness struct {
 	Secret   string
 	Log      *SyncBuffer // everything ward logged
 
-	auditOff uint64 // ledger index of the next unread event
+	auditOff uint64           // ledger index of the next unread event
+	now      func() time.Time // ward's clock; nil: time.Now
 }
 
 // SyncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -72,7 +73,14 @@ type Options func(*config.Config)
 // service client with a token. Cleanup stops everything.
 func New(t testing.TB, opts ...Options) *Harness {
 	t.Helper()
-	h := &Harness{T: t, Log: &SyncBuffer{}}
+	return NewWithClock(t, nil, opts...)
+}
+
+// NewWithClock is New with ward running on clock now (sessions, sign-in
+// steps, signatures, audit event times), so tests can move time on.
+func NewWithClock(t testing.TB, now func() time.Time, opts ...Options) *Harness {
+	t.Helper()
+	h := &Harness{T: t, Log: &SyncBuffer{}, now: now}
 	dir := t.TempDir()
 	cfg, err := config.Load("", func(string) string { return "" })
 	if err != nil {
@@ -103,7 +111,7 @@ func New(t testing.TB, opts ...Options) *Harness {
 func (h *Harness) start() {
 	t := h.T
 	log := slog.New(slog.NewJSONHandler(h.Log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := app.Open(context.Background(), h.Cfg, log)
+	a, err := app.OpenWith(context.Background(), h.Cfg, log, app.Options{Now: h.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,6 +189,7 @@ type Event struct {
 	Action     string
 	Subtype    string
 	EntityType string
+	EntityID   string // the record id the event must name; "" means any
 	Patient    string // the patient id the event must name; "-" means none
 	Outcome    int
 	Count      int // how many such events; 0 means exactly 1
@@ -352,6 +361,7 @@ func match(w Event, e audit.Event) bool {
 	return (w.Action == "" || w.Action == e.Action) &&
 		(w.Subtype == "" || w.Subtype == e.Subtype) &&
 		(w.EntityType == "" || w.EntityType == e.EntityType) &&
+		(w.EntityID == "" || w.EntityID == e.EntityID) &&
 		(w.Patient == "" || w.Patient == e.PatientID || (w.Patient == "-" && e.PatientID == "")) &&
 		(w.Outcome == 0 || w.Outcome == e.Outcome)
 }
