@@ -16,7 +16,7 @@ import (
 	"github.com/wardhealth/ward/internal/identity"
 )
 
-const userUsage = "Usage: ward user create|list|disable|enable|unlock|reset-mfa ...\n"
+const userUsage = "Usage: ward user create|invite|list|disable|enable|unlock|reset-mfa ...\n"
 
 // userCmd manages people's accounts as the operator (see identity.Actor):
 // every change is audited with the operating-system user as the actor.
@@ -62,6 +62,40 @@ func userCmd(args []string, env Env) error {
 			}
 			fmt.Fprintf(env.Stdout, "user_id:           %s\nusername:          %s\none-time password: %s\n(shown once; it must be changed at first sign-in)\n",
 				p.ID, p.Username, otp.Reveal())
+			return nil
+		})
+	case "invite":
+		fs := newFlags("user invite", "ward user invite --role ROLE [--tenant T] [--email E] [--name N] [--ttl 72h] [--json]", env)
+		c.register(fs, false)
+		role := fs.String("role", "", "role of the invitee: "+strings.Join(identity.Roles()[1:], ", ")+" (required)")
+		tenant := fs.String("tenant", "default", "tenant the invitee joins")
+		email := fs.String("email", "", "e-mail address of the invitee")
+		name := fs.String("name", "", "display name of a workforce member (never a patient's)")
+		ttl := fs.Duration("ttl", identity.DefaultInvitationTTL, "how long the invitation lasts (1m to 720h)")
+		asJSON := fs.Bool("json", false, "print {\"invitation\", \"expires_at\"} as JSON")
+		if err := parse(fs, args, 0); err != nil {
+			return err
+		}
+		if *role == "" {
+			fmt.Fprintln(env.Stderr, "--role is required")
+			fs.Usage()
+			return errUsage
+		}
+		return withIdentity(c, env, func(ctx context.Context, ids *identity.Service, record recorder) error {
+			inv, tok, err := ids.Invite(ctx, identity.Actor{Operator: true},
+				identity.NewInvitation{Tenant: *tenant, Role: *role, Email: *email, Name: *name, TTL: *ttl})
+			if err != nil {
+				return err
+			}
+			ev := app.OperatorEvent(inv.Tenant, audit.ActionCreate, "invitation", "Invitation", "", http.StatusCreated)
+			if err := record(ctx, []audit.Event{ev}); err != nil {
+				return fmt.Errorf("invitation not handed out: its audit event was not recorded: %w", err)
+			}
+			if *asJSON {
+				return json.NewEncoder(env.Stdout).Encode(map[string]string{"invitation": tok.Reveal(), "expires_at": inv.Expires.Format(time.RFC3339)})
+			}
+			fmt.Fprintf(env.Stdout, "invitation: %s\nexpires:    %s\n(shown once; the invitee redeems it at POST /auth/invitations/accept)\n",
+				tok.Reveal(), inv.Expires.Format(time.RFC3339))
 			return nil
 		})
 	case "list":

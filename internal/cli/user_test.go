@@ -87,6 +87,22 @@ func TestUserCommands(t *testing.T) {
 		}
 	}
 
+	// invite prints a single-use invitation once; bad input is refused.
+	code, out, errOut = run(t, "user", "invite", "--dev", "--data-dir", data, "--tenant", "clinic", "--role", "nurse", "--ttl", "24h", "--json")
+	var inv struct {
+		Invitation string `json:"invitation"`
+		Expires    string `json:"expires_at"`
+	}
+	if err := json.Unmarshal([]byte(out), &inv); code != 0 || err != nil || !strings.HasPrefix(inv.Invitation, "ward_inv_") {
+		t.Fatalf("user invite: %d %q %q", code, out, errOut)
+	}
+	for _, bad := range [][]string{{"--role", "super-admin"}, {"--role", "wizard"}, {"--role", "nurse", "--ttl", "1000h"}} {
+		args := append([]string{"user", "invite", "--dev", "--data-dir", data, "--tenant", "clinic"}, bad...)
+		if code, _, errOut := run(t, args...); code != 1 || errOut == "" {
+			t.Errorf("ward user invite %v: exit %d %q, want 1 with a message", bad, code, errOut)
+		}
+	}
+
 	// Every change is in the audit trail, as the operator's, and the
 	// ledger verifies.
 	db, err := app.OpenDB(context.Background(), devConfig(t, data))
@@ -96,7 +112,7 @@ func TestUserCommands(t *testing.T) {
 	defer db.Close()
 	var got []string
 	err = ledger.Trail{R: db}.Events(context.Background(), 0, func(_ uint64, e audit.Event) error {
-		if e.EntityType == "User" && strings.HasPrefix(e.ActorID, "os:") {
+		if (e.EntityType == "User" || e.EntityType == "Invitation") && strings.HasPrefix(e.ActorID, "os:") {
 			got = append(got, e.Subtype)
 		}
 		return nil
@@ -104,7 +120,7 @@ func TestUserCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(got, ",") != "user-create,user-create,user-disable,user-enable,user-unlock,user-reset-mfa" {
+	if strings.Join(got, ",") != "user-create,user-create,user-disable,user-enable,user-unlock,user-reset-mfa,invitation" {
 		t.Errorf("account events %q", got)
 	}
 	if code, vout, verr := run(t, "audit", "verify", "--dev", "--data-dir", data); code != 0 {
