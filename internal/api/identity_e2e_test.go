@@ -37,6 +37,9 @@ func (c *testClock) add(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// timeNow is a start time for a test clock, whole seconds.
+func timeNow() time.Time { return time.Now().UTC().Truncate(time.Second) }
+
 // totpCode computes the code an authenticator app shows for secret at t.
 func totpCode(t *testing.T, secret string, at time.Time) string {
 	t.Helper()
@@ -81,7 +84,7 @@ func call(h *apitest.Harness, method, path, token string, body any) *apitest.Res
 // resumes it, and after a step-up the staff member signs a resource
 // whose signature then verifies.
 func TestIdentityEndToEnd(t *testing.T) {
-	clk := &testClock{t: time.Now().UTC().Truncate(time.Second)}
+	clk := &testClock{t: timeNow()}
 	h := apitest.NewWithClock(t, clk.now)
 	ctx := context.Background()
 
@@ -127,7 +130,7 @@ func TestIdentityEndToEnd(t *testing.T) {
 
 	// The physician records an observation and sets a PIN.
 	obs := call(h, "POST", "/fhir/R4/Observation", tok, map[string]any{"resourceType": "Observation", "status": "final",
-		"code": map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": "8867-4"}}},
+		"code":          map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": "8867-4"}}},
 		"valueQuantity": map[string]any{"value": 72, "unit": "/min"}})
 	if obs.StatusCode != http.StatusCreated {
 		t.Fatalf("create observation: %d %s", obs.StatusCode, obs.Body)
@@ -195,7 +198,7 @@ func TestIdentityEndToEnd(t *testing.T) {
 	}
 	// The same signature moved onto another version does not.
 	upd := call(h, "PUT", "/fhir/R4/Observation/"+obsID, tok, map[string]any{"resourceType": "Observation", "id": obsID, "status": "amended",
-		"code": map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": "8867-4"}}},
+		"code":          map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": "8867-4"}}},
 		"valueQuantity": map[string]any{"value": 80, "unit": "/min"}})
 	if upd.StatusCode != http.StatusOK {
 		t.Fatalf("update: %d %s", upd.StatusCode, upd.Body)

@@ -73,6 +73,14 @@ type call struct {
 	// refused names the account of a failed sign-in step (the principal
 	// stays anonymous), for the audit trail.
 	refused *identity.Refused
+	// token is the credential that authenticated the call (a person's
+	// session or a client's access token); viaCookie if it came in the
+	// session cookie.
+	token     string
+	viaCookie bool
+	// cookie, when set, is sent with the reply (a new session cookie, or
+	// one that clears it).
+	cookie *http.Cookie
 }
 
 // reply is what a handler produces; the pipeline records the audit
@@ -94,7 +102,7 @@ func (s *Server) fhir(pattern, subtype string, h handler) {
 		c := &call{s: s, r: r, rid: ri.id, subtype: subtype}
 
 		// 1. Authenticate.
-		p, err := s.authenticate(r)
+		p, err := s.authenticate(c)
 		if err != nil {
 			c.event(audit.ActionExecute, "authenticate", "", "", 0)
 			var se *sessionEnded
@@ -137,6 +145,9 @@ func (c *call) finish(w http.ResponseWriter, rep *reply) {
 	}
 	for k, v := range rep.header {
 		w.Header()[k] = v
+	}
+	if c.cookie != nil {
+		w.Header().Add("Set-Cookie", c.cookie.String())
 	}
 	if rep.body != nil && w.Header().Get("Content-Type") == "" {
 		w.Header().Set("Content-Type", fhirJSON)
@@ -266,20 +277,25 @@ func bearer(r *http.Request) string {
 	return strings.TrimSpace(tok)
 }
 
-func (s *Server) authenticate(r *http.Request) (auth.Principal, error) {
-	tok := bearer(r)
-	if tok == "" {
-		return auth.Principal{}, errNoCredentials
+// authenticate verifies the call's credential (credential) and notes it
+// in the call.
+func (s *Server) authenticate(c *call) (auth.Principal, error) {
+	tok, err := s.credential(c)
+	if err != nil {
+		return auth.Principal{}, err
 	}
 	if strings.HasPrefix(tok, identity.SessionTokenPrefix) {
-		return s.personSession(r.Context(), tok)
+		return s.personSession(c.r.Context(), tok)
 	}
-	return s.d.Auth.Authenticate(r.Context(), tok)
+	return s.d.Auth.Authenticate(c.r.Context(), tok)
 }
 
 var errNoCredentials = errors.New("no credentials")
 
 func (s *Server) unauthorized(c *call, err error) *reply {
+	if errors.Is(err, errCSRF) {
+		return outcomeReply(c.rid, http.StatusForbidden, issue("forbidden", err.Error()))
+	}
 	if !errors.Is(err, errNoCredentials) && !errors.Is(err, auth.ErrInvalidCredentials) {
 		s.d.Log.Error("authentication backend error", "request_id", c.rid, "err", err.Error())
 		return outcomeReply(c.rid, http.StatusServiceUnavailable, issue("transient", "authentication is unavailable"))

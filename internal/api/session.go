@@ -16,7 +16,13 @@ import (
 // password or PIN. It runs outside the pipeline's authentication, which
 // refuses a locked session.
 func (s *Server) resume(c *call, req signInRequest) (int, any) {
-	tok := bearer(c.r)
+	tok, err := s.credential(c)
+	if err != nil {
+		if errors.Is(err, errCSRF) {
+			return http.StatusForbidden, oauthError("forbidden", err.Error())
+		}
+		return http.StatusUnauthorized, oauthError("session_ended", "send the locked session's token (Authorization: Bearer, or the session cookie)")
+	}
 	ses, err := s.d.People.Resume(c.r.Context(), tok, identity.Proof{Password: req.Password, PIN: req.PIN})
 	if err != nil {
 		var r *identity.Refused
@@ -28,7 +34,7 @@ func (s *Server) resume(c *call, req signInRequest) (int, any) {
 		return s.failure(c, err)
 	}
 	c.asPerson(ses.PersonID, ses.Tenant)
-	c.p.Session, c.p.Role = sessionRef(ses.Hash), ses.Role
+	c.p.Session, c.p.Role = ses.Ref(), ses.Role
 	return http.StatusOK, map[string]any{"status": "ok", "idle_timeout": int(ses.Idle.Seconds()), "expires_at": ses.Expires.Format(time.RFC3339)}
 }
 
@@ -62,7 +68,7 @@ func (s *Server) personStep(c *call, subtype string, step func(req signInRequest
 // stepUp marks the session freshly authenticated for 5 minutes.
 func (s *Server) stepUp(c *call) (*reply, error) {
 	return s.personStep(c, "step-up", func(req signInRequest) (int, any) {
-		ses, err := s.d.People.StepUp(c.r.Context(), bearer(c.r), req.Password)
+		ses, err := s.d.People.StepUp(c.r.Context(), c.token, req.Password)
 		if err != nil {
 			return s.failure(c, err)
 		}
@@ -92,4 +98,34 @@ func (c *call) requireStepUp() *reply {
 	rep := outcomeReply(c.rid, http.StatusUnauthorized, issue("login", "this operation needs a fresh authentication: POST /auth/step-up, then retry within 5 minutes"))
 	rep.header.Set("WWW-Authenticate", `Bearer realm="ward", error="insufficient_user_authentication", error_description="step-up required"`)
 	return rep
+}
+
+// endSessions is DELETE /auth/sessions (every other session of the
+// caller), DELETE /auth/sessions/{id} (one of the caller's) and DELETE
+// /admin/users/{user}/sessions (every session of an account the caller
+// administers).
+func (s *Server) endSessions(c *call) (*reply, error) {
+	if rep := c.personOnly(); rep != nil {
+		return rep, nil
+	}
+	person, ref := c.r.PathValue("user"), c.r.PathValue("id")
+	keep := ""
+	if person == "" {
+		person = c.p.ID
+		if ref == "" {
+			keep = c.token
+		}
+	}
+	by := identity.Actor{ID: c.p.ID, Role: c.p.Role, Tenant: c.p.Tenant}
+	n, err := s.d.People.EndSessions(c.r.Context(), by, person, ref, keep)
+	c.event(audit.ActionDelete, "sessions-end", "User", person, 0)
+	switch {
+	case errors.Is(err, identity.ErrNotFound):
+		return outcomeReply(c.rid, http.StatusNotFound, issue("not-found", "no such session or account")), nil
+	case errors.Is(err, identity.ErrForbidden):
+		return outcomeReply(c.rid, http.StatusForbidden, issue("forbidden", "you may end only your own sessions and those of accounts you administer")), nil
+	case err != nil:
+		return nil, err
+	}
+	return jsonReply(map[string]any{"ended": n})
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"mime"
@@ -31,6 +30,7 @@ type People interface {
 	Resume(ctx context.Context, token string, proof identity.Proof) (identity.Session, error)
 	StepUp(ctx context.Context, token, pw string) (identity.Session, error)
 	SetPIN(ctx context.Context, id, pw, pin string) error
+	EndSessions(ctx context.Context, by identity.Actor, personID, ref, keep string) (int, error)
 	Invite(ctx context.Context, by identity.Actor, in identity.NewInvitation) (identity.Invitation, identity.InvitationToken, error)
 	Accept(ctx context.Context, token, username, pw string) (identity.Person, identity.SignIn, error)
 }
@@ -48,6 +48,9 @@ type signInRequest struct {
 	Code        string `json:"code"`
 	PIN         string `json:"pin"`
 	Invitation  string `json:"invitation"`
+	// Cookie asks the step that opens the session to set it as the
+	// console's __Host- cookie instead of returning the token.
+	Cookie bool `json:"cookie"`
 }
 
 // signIn wraps a sign-in step: it decodes the JSON body, runs step and
@@ -183,7 +186,7 @@ func (s *Server) finishTOTP(c *call, req signInRequest) (int, any) {
 	if err != nil {
 		return s.failure(c, err)
 	}
-	return s.opened(c, o)
+	return s.opened(c, o, req.Cookie)
 }
 
 func (s *Server) finishRecovery(c *call, req signInRequest) (int, any) {
@@ -192,14 +195,21 @@ func (s *Server) finishRecovery(c *call, req signInRequest) (int, any) {
 	if err != nil {
 		return s.failure(c, err)
 	}
-	return s.opened(c, o)
+	return s.opened(c, o, req.Cookie)
 }
 
-func (s *Server) opened(c *call, o identity.Opened) (int, any) {
-	c.p.Session, c.p.Role = sessionRef(o.Session.Hash), o.Session.Role
+// opened answers a completed sign-in: the session token in the body, or
+// (cookie) in the session cookie with the CSRF token in the body.
+func (s *Server) opened(c *call, o identity.Opened, cookie bool) (int, any) {
+	c.p.Session, c.p.Role = o.Session.Ref(), o.Session.Role
 	body := map[string]any{
-		"status": "ok", "access_token": o.Token.Reveal(), "token_type": "Bearer",
-		"idle_timeout": int(o.Session.Idle.Seconds()), "expires_at": o.Session.Expires.Format(time.RFC3339),
+		"status": "ok", "idle_timeout": int(o.Session.Idle.Seconds()), "expires_at": o.Session.Expires.Format(time.RFC3339),
+	}
+	if cookie {
+		c.cookie = sessionCookie(o.Token.Reveal(), int(o.Session.Expires.Sub(o.Session.Created).Seconds()))
+		body["csrf_token"] = csrfToken(o.Token.Reveal())
+	} else {
+		body["access_token"], body["token_type"] = o.Token.Reveal(), "Bearer"
 	}
 	if o.RecoveryCodes != nil {
 		body["recovery_codes"] = o.RecoveryCodes
@@ -208,10 +218,6 @@ func (s *Server) opened(c *call, o identity.Opened) (int, any) {
 	}
 	return http.StatusOK, body
 }
-
-// sessionRef names a session in the audit trail and the session list
-// without revealing its token: 8 bytes of its hash, in hex.
-func sessionRef(hash []byte) string { return hex.EncodeToString(hash[:8]) }
 
 // personSession authenticates a person's session token.
 func (s *Server) personSession(ctx context.Context, token string) (auth.Principal, error) {
@@ -237,7 +243,7 @@ func (s *Server) personSession(ctx context.Context, token string) (auth.Principa
 	if err != nil {
 		return auth.Principal{}, err
 	}
-	return auth.Principal{ID: ses.PersonID, Kind: "user", Tenant: ses.Tenant, Role: ses.Role, Session: sessionRef(ses.Hash),
+	return auth.Principal{ID: ses.PersonID, Kind: "user", Tenant: ses.Tenant, Role: ses.Role, Session: ses.Ref(),
 		Fresh: ses.Fresh(s.d.Now())}, nil
 }
 
@@ -246,8 +252,11 @@ func (s *Server) logout(c *call) (*reply, error) {
 	if c.p.Kind != "user" {
 		return outcomeReply(c.rid, http.StatusBadRequest, issue("not-supported", "only a person's session can sign out; service tokens expire")), nil
 	}
-	if err := s.d.People.Logout(c.r.Context(), bearer(c.r)); err != nil {
+	if err := s.d.People.Logout(c.r.Context(), c.token); err != nil {
 		return nil, err
+	}
+	if c.viaCookie {
+		c.cookie = sessionCookie("", -1)
 	}
 	c.event(audit.ActionExecute, "logout", "User", c.p.ID, 0)
 	return &reply{status: http.StatusNoContent, header: http.Header{}}, nil
@@ -264,8 +273,8 @@ func (s *Server) sessions(c *call) (*reply, error) {
 	}
 	out := []map[string]any{}
 	for _, x := range ss {
-		out = append(out, map[string]any{"id": sessionRef(x.Hash), "created": x.Created.Format(time.RFC3339),
-			"last_used": x.Seen.Format(time.RFC3339), "expires": x.Expires.Format(time.RFC3339), "current": sessionRef(x.Hash) == c.p.Session})
+		out = append(out, map[string]any{"id": x.Ref(), "created": x.Created.Format(time.RFC3339),
+			"last_used": x.Seen.Format(time.RFC3339), "expires": x.Expires.Format(time.RFC3339), "current": x.Ref() == c.p.Session})
 	}
 	c.event(audit.ActionRead, "sessions", "User", c.p.ID, 0)
 	return jsonReply(map[string]any{"sessions": out})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -59,6 +60,10 @@ type Session struct {
 	// SteppedUp is the last step-up (zero if none): see Fresh.
 	SteppedUp time.Time
 }
+
+// Ref names the session in the audit trail and in session lists without
+// revealing its token: the first 8 bytes of its hash, in hex.
+func (s Session) Ref() string { return hex.EncodeToString(s.Hash[:8]) }
 
 // Fresh reports whether the session stepped up within StepUpTTL of now,
 // as sensitive operations require.
@@ -324,6 +329,34 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 // Sessions lists a person's sessions.
 func (s *Service) Sessions(ctx context.Context, personID string) ([]Session, error) {
 	return s.st.Sessions(ctx, personID)
+}
+
+// EndSessions ends sessions of account personID: the one named ref, or
+// (ref "") all but the one of token keep ("": all). People end their
+// own; administrators those of the accounts they manage (the rules of
+// Create). It returns how many ended; ErrNotFound if ref names none.
+func (s *Service) EndSessions(ctx context.Context, by Actor, personID, ref, keep string) (int, error) {
+	if by.ID != personID || by.Operator {
+		if _, err := s.managed(ctx, by, personID); err != nil {
+			return 0, err
+		}
+	}
+	if ref == "" && keep == "" {
+		return s.st.DeleteSessions(ctx, personID, nil, false)
+	}
+	if ref == "" {
+		return s.st.DeleteSessions(ctx, personID, hashToken(keep), true)
+	}
+	ss, err := s.st.Sessions(ctx, personID)
+	if err != nil {
+		return 0, err
+	}
+	for _, x := range ss {
+		if x.Ref() == ref {
+			return s.st.DeleteSessions(ctx, personID, x.Hash, false)
+		}
+	}
+	return 0, ErrNotFound
 }
 
 func hashToken(tok string) []byte {
