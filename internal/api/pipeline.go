@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
@@ -115,7 +116,10 @@ func (s *Server) fhir(pattern, subtype string, h handler) {
 		c.p, ri.principal = p, p.ID
 
 		// Route-level checks that need no data.
-		rep := c.preflight()
+		rep := c.allowed(operationOf(r, subtype))
+		if rep == nil {
+			rep = c.preflight()
+		}
 		if rep == nil {
 			// 2. Decide, 3. act: handlers call c.authorize before touching data.
 			rep, err = h(c)
@@ -249,6 +253,29 @@ func (c *call) authorize(a access.Action, typ string) error {
 type forbiddenError struct{ reason string }
 
 func (e *forbiddenError) Error() string { return "forbidden: " + e.reason }
+
+// allowed applies the IP allowlist to the call's principal and operation
+// op; a request from elsewhere gets 403.
+func (c *call) allowed(op string) *reply {
+	addr, _ := netip.ParseAddr(clientIP(c.r))
+	if d := c.s.d.Allowlist.Permit(c.p.Tenant, c.p.Role, op, addr); !d.Allow {
+		return outcomeReply(c.rid, http.StatusForbidden, issue("forbidden", d.Reason))
+	}
+	return nil
+}
+
+// operationOf is the allowlist operation of a route.
+func operationOf(r *http.Request, subtype string) string {
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/admin/"):
+		return access.OpAdmin
+	case subtype == "sign", subtype == "step-up":
+		return subtype
+	case strings.HasPrefix(r.URL.Path, "/audit/"):
+		return access.OpAudit
+	}
+	return ""
+}
 
 // preflight checks what every FHIR route needs before its handler runs:
 // a supported response format, a known resource type and a valid id.

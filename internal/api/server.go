@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/wardhealth/ward/internal/access"
 	"github.com/wardhealth/ward/internal/audit"
 	"github.com/wardhealth/ward/internal/auth"
 	"github.com/wardhealth/ward/internal/store"
@@ -47,20 +48,22 @@ type Deps struct {
 	People  People // nil: people cannot sign in (service clients only)
 	// Signatures signs resource versions ($sign) and checks them.
 	Signatures Signatures
-	Audit      audit.Recorder
-	TxAudit    TxRecorder // nil: write events are recorded after the write, like reads
-	Proofs     Proofs
-	Trail      AuditTrail
-	Alerts     AlertList
-	Log        *slog.Logger
-	Ready      func(ctx context.Context) error // readiness probe; nil = always ready
-	BaseURL    string                          // public https base, e.g. https://ward.example.org
-	MaxBody    int64                           // request body limit in bytes
-	NewID      func() string                   // resource ids for transaction entries
-	Now        func() time.Time
-	Version    string // software version for the CapabilityStatement
-	TokenIP    *auth.Limiter
-	TokenCli   *auth.Limiter
+	// Allowlist restricts the addresses requests may come from.
+	Allowlist access.Allowlist
+	Audit     audit.Recorder
+	TxAudit   TxRecorder // nil: write events are recorded after the write, like reads
+	Proofs    Proofs
+	Trail     AuditTrail
+	Alerts    AlertList
+	Log       *slog.Logger
+	Ready     func(ctx context.Context) error // readiness probe; nil = always ready
+	BaseURL   string                          // public https base, e.g. https://ward.example.org
+	MaxBody   int64                           // request body limit in bytes
+	NewID     func() string                   // resource ids for transaction entries
+	Now       func() time.Time
+	Version   string // software version for the CapabilityStatement
+	TokenIP   *auth.Limiter
+	TokenCli  *auth.Limiter
 }
 
 // Server is ward's HTTP handler.

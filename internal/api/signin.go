@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wardhealth/ward/internal/access"
 	"github.com/wardhealth/ward/internal/audit"
 	"github.com/wardhealth/ward/internal/auth"
 	"github.com/wardhealth/ward/internal/auth/mfa"
@@ -151,6 +152,11 @@ func (s *Server) login(c *call, req signInRequest) (int, any) {
 		return s.failure(c, err)
 	}
 	c.asPerson(in.PersonID, req.Tenant)
+	if p, err := s.d.People.PersonOf(c.r.Context(), in.Token.Reveal()); err != nil {
+		return s.failure(c, err)
+	} else if rep := (&call{s: s, r: c.r, p: auth.Principal{Tenant: p.Tenant, Role: p.Role}}).allowed(access.OpSignIn); rep != nil {
+		return http.StatusForbidden, oauthError("forbidden", "sign-in from this address is not allowed for this account")
+	}
 	return http.StatusOK, map[string]any{"status": in.Step, "mfa_token": in.Token.Reveal()}
 }
 

@@ -121,6 +121,10 @@ func OpenWith(ctx context.Context, cfg config.Config, log *slog.Logger, o Option
 	if err != nil {
 		return nil, err
 	}
+	allow, err := Allowlist(cfg)
+	if err != nil {
+		return nil, err
+	}
 	kek, err := localkms.Open(keyFile)
 	if err != nil {
 		return nil, err
@@ -161,6 +165,7 @@ func OpenWith(ctx context.Context, cfg config.Config, log *slog.Logger, o Option
 		Cursors:    index.NewCursors(kr),
 		Auth:       as,
 		People:     ids,
+		Allowlist:  allow,
 		Signatures: &Signatures{DB: db, Sealer: KeyringSealer{kr}, Issuer: cfg.BaseURL, Now: o.Now},
 		Now:        o.Now,
 		Audit:      rec,

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/wardhealth/ward/internal/access"
 	"github.com/wardhealth/ward/internal/audit"
 	"github.com/wardhealth/ward/internal/auth/password"
 	"github.com/wardhealth/ward/internal/config"
@@ -45,7 +46,12 @@ func NewIdentity(cfg config.Config, db *sqlite.DB, sealer identity.Sealer, now f
 	if err := params.Validate(); err != nil {
 		return nil, fmt.Errorf("passwords: %w", err)
 	}
-	return identity.NewService(db, chk, identity.Options{Params: params, Sealer: sealer, Now: now})
+	tenantIdle := map[string]time.Duration{}
+	for t, d := range cfg.Sessions.TenantIdleTimeouts {
+		tenantIdle[t] = d.D()
+	}
+	return identity.NewService(db, chk, identity.Options{Params: params, Sealer: sealer, Now: now,
+		Idle: cfg.Sessions.IdleTimeout.D(), Lifetime: cfg.Sessions.Lifetime.D(), TenantIdle: tenantIdle})
 }
 
 // systemKeyTenant is the keyring tenant of deployment-wide secrets, such
@@ -105,4 +111,17 @@ func RecordAccountCreated(ctx context.Context, record func(context.Context, []au
 		return errors.Join(err, derr)
 	}
 	return nil
+}
+
+// Allowlist builds the IP allowlist of cfg.
+func Allowlist(cfg config.Config) (access.Allowlist, error) {
+	var l access.Allowlist
+	for i, r := range cfg.IPAllowlist {
+		rule, err := access.ParseRule(r.Tenant, r.Role, r.Operation, r.CIDRs)
+		if err != nil {
+			return nil, fmt.Errorf("ip_allowlist rule %d: %w", i+1, err)
+		}
+		l = append(l, rule)
+	}
+	return l, nil
 }

@@ -53,6 +53,28 @@ type Config struct {
 	TokenRate       RateLimit `toml:"token_rate"`       // token endpoint limits
 	Alerts          Alerts    `toml:"audit_alerts"`     // audit alert rules and delivery
 	Passwords       Passwords `toml:"passwords"`        // people's password policy and hashing
+	Sessions        Sessions  `toml:"sessions"`         // people's session lengths
+	// IPAllowlist restricts where requests may come from, per tenant,
+	// role and sensitive operation ([[ip_allowlist]] tables).
+	IPAllowlist []AllowRule `toml:"ip_allowlist"`
+}
+
+// Sessions sets how long people's sessions last.
+type Sessions struct {
+	IdleTimeout Duration `toml:"idle_timeout"` // WARD_SESSION_IDLE_TIMEOUT: 1m to 30m, default 3m
+	Lifetime    Duration `toml:"lifetime"`     // WARD_SESSION_LIFETIME: absolute, default 12h
+	// TenantIdleTimeouts overrides IdleTimeout per tenant (1m to 30m).
+	TenantIdleTimeouts map[string]Duration `toml:"tenant_idle_timeouts"`
+}
+
+// AllowRule is one IP allowlist rule: requests of Tenant ("" every
+// tenant), by Role ("" any), for Operation ("" every request; or sign,
+// step-up, admin, audit, sign-in) must come from one of CIDRs.
+type AllowRule struct {
+	Tenant    string   `toml:"tenant"`
+	Role      string   `toml:"role"`
+	Operation string   `toml:"operation"`
+	CIDRs     []string `toml:"cidrs"`
 }
 
 // Passwords sets people's password policy (internal/auth/password) and
@@ -158,7 +180,8 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		}
 	}
 	durs := map[string]*Duration{"WARD_TOKEN_TTL": &c.TokenTTL, "WARD_SHUTDOWN_TIMEOUT": &c.ShutdownTimeout,
-		"WARD_AUDIT_RETENTION": &c.AuditRetention}
+		"WARD_AUDIT_RETENTION":      &c.AuditRetention,
+		"WARD_SESSION_IDLE_TIMEOUT": &c.Sessions.IdleTimeout, "WARD_SESSION_LIFETIME": &c.Sessions.Lifetime}
 	for k, p := range durs {
 		if v := getenv(k); v != "" {
 			if err := p.UnmarshalText([]byte(v)); err != nil {
@@ -245,6 +268,28 @@ func (c *Config) FinishData() error {
 	}
 	if c.Passwords.Policy != "hipaa" && c.Passwords.Policy != "nist" {
 		return fmt.Errorf("passwords.policy must be \"hipaa\" or \"nist\", not %q", c.Passwords.Policy)
+	}
+	return c.Sessions.finish()
+}
+
+func (s *Sessions) finish() error {
+	if s.IdleTimeout == 0 {
+		s.IdleTimeout = Duration(3 * time.Minute)
+	}
+	if s.Lifetime == 0 {
+		s.Lifetime = Duration(12 * time.Hour)
+	}
+	idle := map[string]Duration{"sessions.idle_timeout": s.IdleTimeout}
+	for t, d := range s.TenantIdleTimeouts {
+		idle["sessions.tenant_idle_timeouts."+t] = d
+	}
+	for name, d := range idle {
+		if d.D() < time.Minute || d.D() > 30*time.Minute {
+			return fmt.Errorf("%s must be between 1m and 30m", name)
+		}
+	}
+	if s.Lifetime.D() < 30*time.Minute || s.Lifetime.D() > 7*24*time.Hour {
+		return errors.New("sessions.lifetime must be between 30m and 168h")
 	}
 	return nil
 }

@@ -65,8 +65,9 @@ func (p *Passkeys) session(c Ceremony, kind string, u *webUser) (webauthn.Sessio
 	if err := json.Unmarshal(c, &s); err != nil {
 		return webauthn.SessionData{}, fmt.Errorf("%w: ceremony: %w", ErrCorrupt, err)
 	}
-	if s.V != ceremonyVersion || s.Challenge == "" || len(s.User) == 0 || s.Expires.IsZero() {
-		return webauthn.SessionData{}, fmt.Errorf("%w: ceremony: unknown version or missing field", ErrCorrupt)
+	if s.V != ceremonyVersion || (s.Kind != kindRegistration && s.Kind != kindLogin) ||
+		s.Challenge == "" || len(s.User) == 0 || s.Expires.IsZero() {
+		return webauthn.SessionData{}, fmt.Errorf("%w: ceremony: unknown version or kind, or missing field", ErrCorrupt)
 	}
 	if s.Kind != kind {
 		return webauthn.SessionData{}, fmt.Errorf("%w: ceremony is for %s, not %s", ErrInvalid, s.Kind, kind)

@@ -167,6 +167,8 @@ func TestCorruptState(t *testing.T) {
 		"nil":               nil,
 		"not JSON":          Ceremony("ceremony"),
 		"unknown version":   ceremonyWith("v", 2),
+		"unknown kind":      ceremonyWith("kind", "recovery"),
+		"no kind":           ceremonyWith("kind", nil),
 		"no challenge":      ceremonyWith("challenge", nil),
 		"no user":           ceremonyWith("user", nil),
 		"no expiry":         ceremonyWith("expires", nil),

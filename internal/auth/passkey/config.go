@@ -11,12 +11,15 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 )
 
-// Timeout bounds. Five minutes is the default; the WebAuthn specification
-// recommends 5 to 10 minutes when user verification is required.
+// DefaultTimeout is the ceremony timeout when Config.Timeout is zero.
+const DefaultTimeout = 5 * time.Minute
+
+// Bounds of Config.Timeout. The WebAuthn specification recommends 5 to 10
+// minutes when user verification is required; less than 30 s leaves no
+// time to find a security key.
 const (
-	DefaultTimeout = 5 * time.Minute
-	minTimeout     = 30 * time.Second
-	maxTimeout     = 10 * time.Minute
+	minTimeout = 30 * time.Second
+	maxTimeout = 10 * time.Minute
 )
 
 // Config describes the relying party: the site passkeys are bound to.

@@ -8,8 +8,8 @@ var (
 	// ErrConfig means the Config given to New is unusable.
 	ErrConfig = errors.New("passkey: invalid configuration")
 	// ErrUser means the User given to a ceremony is unusable: its handle is
-	// empty, longer than 64 bytes or equal to its name, or its name is empty.
-	// It is the caller's fault, not the person's.
+	// empty, longer than 64 bytes or equal to its name or display name, or
+	// its name is empty. It is the caller's fault, not the person's.
 	ErrUser = errors.New("passkey: invalid user")
 	// ErrNoCredentials means BeginLogin was called for a user who has no
 	// registered passkey.

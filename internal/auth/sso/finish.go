@@ -32,7 +32,8 @@ type Claims struct {
 	AMR []string
 	// MFA is true when the Provider has TrustMFA and AMR shows multiple
 	// factors: "mfa", or pwd or pin together with otp, hwk, swk, sc, fpt,
-	// face, iris, retina or vbm. SMS and telephone never count.
+	// face, iris, retina or vbm. SMS and telephone never count: "mfa" is
+	// not enough when AMR also names sms or tel and none of those factors.
 	MFA bool
 	// AuthTime is when the person authenticated at the provider; zero when
 	// the token does not say.
@@ -47,9 +48,9 @@ type Claims struct {
 // st.Nonce, and returns its claims.
 //
 // The caller must delete its stored st before calling Finish, whatever the
-// outcome: a Start is single-use. Errors wrap ErrState, ErrExchange, ErrIDToken or ErrNonce;
-// an error response from the provider (an error parameter instead of a
-// code) is the caller's to report, not Finish's.
+// outcome: a Start is single-use. Errors wrap ErrState, ErrExchange,
+// ErrIDToken or ErrNonce. An error response from the provider (an error
+// parameter instead of a code) is the caller's to report, not Finish's.
 func (c *Client) Finish(ctx context.Context, st Start, state, code string) (Claims, error) {
 	if st.State == "" || st.Nonce == "" || st.Verifier == "" {
 		return Claims{}, fmt.Errorf("%w: stored sign-in is incomplete", ErrState)
@@ -141,8 +142,8 @@ func (c *Client) claims(idt *oidc.IDToken) (Claims, error) {
 	return cl, nil
 }
 
-// isTrue reads a boolean claim that some providers (Cognito, older Entra
-// tokens) send as the string "true".
+// isTrue reads a boolean claim that some providers (Amazon Cognito, for
+// one) send as the string "true".
 func isTrue(raw json.RawMessage) bool {
 	var b bool
 	if json.Unmarshal(raw, &b) == nil {

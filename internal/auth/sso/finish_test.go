@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/oauth2-proxy/mockoidc"
 	"github.com/wardhealth/ward/internal/auth/sso"
 )
@@ -161,7 +160,7 @@ func TestFinishRejects(t *testing.T) {
 		{
 			name: "id token for another audience",
 			user: func(u *user) {
-				u.edit = func(c *jwt.RegisteredClaims) { c.Audience = jwt.ClaimStrings{"another-client"} }
+				u.edit = func(c *mockoidc.IDTokenClaims) { c.Audience = []string{"another-client"} }
 			},
 			want:    sso.ErrIDToken,
 			wantMsg: "audience",
@@ -169,7 +168,7 @@ func TestFinishRejects(t *testing.T) {
 		{
 			name: "several audiences and no azp",
 			user: func(u *user) {
-				u.edit = func(c *jwt.RegisteredClaims) { c.Audience = append(c.Audience, "another-client") }
+				u.edit = func(c *mockoidc.IDTokenClaims) { c.Audience = append(c.Audience, "another-client") }
 			},
 			want:    sso.ErrIDToken,
 			wantMsg: "azp",
@@ -182,17 +181,17 @@ func TestFinishRejects(t *testing.T) {
 		},
 		{
 			name:    "issued by another issuer",
-			user:    func(u *user) { u.edit = func(c *jwt.RegisteredClaims) { c.Issuer = "https://idp.attacker.example" } },
+			user:    func(u *user) { u.edit = func(c *mockoidc.IDTokenClaims) { c.Issuer = "https://idp.attacker.example" } },
 			want:    sso.ErrIDToken,
 			wantMsg: "issuer",
 		},
 		{
 			name: "expired",
 			user: func(u *user) {
-				u.edit = func(c *jwt.RegisteredClaims) {
-					c.IssuedAt = jwt.NewNumericDate(time.Now().Add(-2 * time.Hour))
-					c.NotBefore = c.IssuedAt
-					c.ExpiresAt = jwt.NewNumericDate(time.Now().Add(-time.Hour))
+				u.edit = func(c *mockoidc.IDTokenClaims) {
+					c.IssuedAt.Time = time.Now().Add(-2 * time.Hour)
+					c.NotBefore.Time = c.IssuedAt.Time
+					c.ExpiresAt.Time = time.Now().Add(-time.Hour)
 				}
 			},
 			want:    sso.ErrIDToken,
@@ -201,7 +200,7 @@ func TestFinishRejects(t *testing.T) {
 		{
 			name: "not yet valid",
 			user: func(u *user) {
-				u.edit = func(c *jwt.RegisteredClaims) { c.NotBefore = jwt.NewNumericDate(time.Now().Add(time.Hour)) }
+				u.edit = func(c *mockoidc.IDTokenClaims) { c.NotBefore.Time = time.Now().Add(time.Hour) }
 			},
 			want:    sso.ErrIDToken,
 			wantMsg: "not yet valid",

@@ -107,18 +107,18 @@ type user struct {
 	azp        string
 	// edit changes the registered claims mockoidc fills in (iss, aud, exp,
 	// nbf) to forge a token the relying party must refuse.
-	edit func(*jwt.RegisteredClaims)
+	edit func(*mockoidc.IDTokenClaims)
 }
 
 // userClaims is the ID token body: mockoidc's claims (iss, sub, aud, exp,
 // nonce, ...) plus ours.
 type userClaims struct {
 	*mockoidc.IDTokenClaims
-	Email         string           `json:"email,omitempty"`
-	EmailVerified bool             `json:"email_verified,omitempty"`
-	AMR           []string         `json:"amr,omitempty"`
-	AuthTime      *jwt.NumericDate `json:"auth_time,omitempty"`
-	AZP           string           `json:"azp,omitempty"`
+	Email         string   `json:"email,omitempty"`
+	EmailVerified bool     `json:"email_verified,omitempty"`
+	AMR           []string `json:"amr,omitempty"`
+	AuthTime      int64    `json:"auth_time,omitempty"`
+	AZP           string   `json:"azp,omitempty"`
 }
 
 // ID implements mockoidc.User.
@@ -129,14 +129,15 @@ func (u *user) Userinfo([]string) ([]byte, error) {
 	return json.Marshal(map[string]string{"sub": u.sub, "email": u.email})
 }
 
-// Claims implements mockoidc.User.
+// Claims implements mockoidc.User. Its result type is why these tests
+// import golang-jwt (mockoidc's own dependency): the interface names it.
 func (u *user) Claims(_ []string, base *mockoidc.IDTokenClaims) (jwt.Claims, error) {
 	if u.edit != nil {
-		u.edit(base.RegisteredClaims)
+		u.edit(base)
 	}
 	c := &userClaims{IDTokenClaims: base, Email: u.email, EmailVerified: u.verified, AMR: u.amr, AZP: u.azp}
 	if !u.authTime.IsZero() {
-		c.AuthTime = jwt.NewNumericDate(u.authTime)
+		c.AuthTime = u.authTime.Unix()
 	}
 	return c, nil
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/oauth2-proxy/mockoidc"
 	"github.com/wardhealth/ward/internal/auth/sso"
@@ -94,9 +95,9 @@ func TestNewRejectsConfig(t *testing.T) {
 }
 
 // TestNewUnreachable checks that a provider nobody answers for fails
-// discovery clearly.
+// discovery clearly. It does not run in parallel, so no other test of this
+// package can be handed the freed port before the dial.
 func TestNewUnreachable(t *testing.T) {
-	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -114,6 +115,44 @@ func TestNewUnreachable(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %q", err, want)
 		}
+	}
+}
+
+// TestNewHonoursContext checks that ctx bounds discovery: a provider that
+// accepts the connection and never answers does not hold New.
+func TestNewHonoursContext(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { _ = ln.Close(); <-done })
+	go func() {
+		// Accept and hold connections until the listener closes.
+		defer close(done)
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				_ = c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	p := sso.Provider{Issuer: "http://" + ln.Addr().String(), ClientID: "ward", ClientSecret: "s3cret", RedirectURL: redirectURL}
+	_, err = sso.New(ctx, p, httpClient(t, nil))
+	t.Logf("New: %v", err)
+	if !errors.Is(err, sso.ErrDiscovery) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("New: err = %v, want ErrDiscovery wrapping context.DeadlineExceeded", err)
 	}
 }
 
