@@ -63,5 +63,7 @@ func (s *Server) acceptInvitation(c *call, req signInRequest) (int, any) {
 	}
 	c.asPerson(p.ID, p.Tenant)
 	c.event(audit.ActionCreate, "user-create", "User", p.ID, 0).Outcome = http.StatusCreated
-	return http.StatusOK, map[string]any{"status": in.Step, "mfa_token": in.Token.Reveal(), "user_id": p.ID}
+	body := signInStep(in)
+	body["user_id"] = p.ID
+	return http.StatusOK, body
 }

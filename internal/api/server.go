@@ -98,6 +98,7 @@ func (s *Server) routes() {
 	s.signIn("POST /auth/mfa/totp", "mfa-totp", s.finishTOTP)
 	s.signIn("POST /auth/mfa/recovery", "mfa-recovery", s.finishRecovery)
 	s.signIn("POST /auth/resume", "session-resume", s.resume)
+	s.webauthnRoutes()
 	s.signIn("POST /auth/invitations/accept", "invitation-accept", s.acceptInvitation)
 	s.fhir("POST /auth/logout", "logout", s.logout)
 	s.fhir("GET /auth/sessions", "sessions", s.sessions)

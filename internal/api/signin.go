@@ -31,13 +31,17 @@ type People interface {
 	Resume(ctx context.Context, token string, proof identity.Proof) (identity.Session, error)
 	StepUp(ctx context.Context, token, pw string) (identity.Session, error)
 	SetPIN(ctx context.Context, id, pw, pin string) error
+	StepOf(ctx context.Context, token string) (identity.Step, error)
+	BeginWebAuthn(ctx context.Context, purpose identity.Purpose, token string) ([]byte, error)
+	FinishWebAuthn(ctx context.Context, purpose identity.Purpose, token string, response []byte) (identity.WebAuthnResult, error)
 	EndSessions(ctx context.Context, by identity.Actor, personID, ref, keep string) (int, error)
 	Invite(ctx context.Context, by identity.Actor, in identity.NewInvitation) (identity.Invitation, identity.InvitationToken, error)
 	Accept(ctx context.Context, token, username, pw string) (identity.Person, identity.SignIn, error)
 }
 
-// maxSignInBody bounds a sign-in request body.
-const maxSignInBody = 16 << 10
+// maxSignInBody bounds a sign-in request body (a WebAuthn response with
+// an attestation certificate chain fits).
+const maxSignInBody = 64 << 10
 
 // signInRequest is every sign-in body; each endpoint uses some fields.
 type signInRequest struct {
@@ -52,6 +56,9 @@ type signInRequest struct {
 	// Cookie asks the step that opens the session to set it as the
 	// console's __Host- cookie instead of returning the token.
 	Cookie bool `json:"cookie"`
+	// Credential is the browser's WebAuthn response
+	// (PublicKeyCredential as JSON).
+	Credential json.RawMessage `json:"credential"`
 }
 
 // signIn wraps a sign-in step: it decodes the JSON body, runs step and
@@ -123,6 +130,10 @@ func (s *Server) failure(c *call, err error) (int, any) {
 		return http.StatusUnauthorized, oauthError("session_ended", "the session is over; sign in again")
 	case errors.Is(err, identity.ErrSessionLocked):
 		return http.StatusUnauthorized, oauthError("session_locked", "the session is locked after inactivity; resume it at POST /auth/resume")
+	case errors.Is(err, identity.ErrNoWebAuthn):
+		return http.StatusConflict, oauthError("webauthn_unavailable", "passkeys are not set up for this account, or not configured (base_url needs a domain name)")
+	case errors.Is(err, identity.ErrCloned):
+		return http.StatusUnauthorized, oauthError("invalid_code", "the passkey was refused")
 	case errors.Is(err, identity.ErrInvitation):
 		return http.StatusUnauthorized, oauthError("invalid_invitation", "the invitation is unknown, expired or already used")
 	case errors.Is(err, identity.ErrExists):
@@ -157,7 +168,12 @@ func (s *Server) login(c *call, req signInRequest) (int, any) {
 	} else if rep := (&call{s: s, r: c.r, p: auth.Principal{Tenant: p.Tenant, Role: p.Role}}).allowed(access.OpSignIn); rep != nil {
 		return http.StatusForbidden, oauthError("forbidden", "sign-in from this address is not allowed for this account")
 	}
-	return http.StatusOK, map[string]any{"status": in.Step, "mfa_token": in.Token.Reveal()}
+	return http.StatusOK, signInStep(in)
+}
+
+// signInStep answers a step that leads to another.
+func signInStep(in identity.SignIn) map[string]any {
+	return map[string]any{"status": in.Step, "mfa_token": in.Token.Reveal(), "factors": in.Factors}
 }
 
 // challenged names the call's account from a challenge token, so failed
@@ -174,7 +190,7 @@ func (s *Server) newPassword(c *call, req signInRequest) (int, any) {
 	if err != nil {
 		return s.failure(c, err)
 	}
-	return http.StatusOK, map[string]any{"status": in.Step, "mfa_token": in.Token.Reveal()}
+	return http.StatusOK, signInStep(in)
 }
 
 func (s *Server) enrolTOTP(c *call, req signInRequest) (int, any) {
@@ -217,9 +233,10 @@ func (s *Server) opened(c *call, o identity.Opened, cookie bool) (int, any) {
 	} else {
 		body["access_token"], body["token_type"] = o.Token.Reveal(), "Bearer"
 	}
-	if o.RecoveryCodes != nil {
+	switch {
+	case o.RecoveryCodes != nil:
 		body["recovery_codes"] = o.RecoveryCodes
-	} else {
+	case c.subtype == "mfa-recovery":
 		body["recovery_codes_left"] = o.RecoveryLeft
 	}
 	return http.StatusOK, body

@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/wardhealth/ward/internal/access"
 	"github.com/wardhealth/ward/internal/audit"
+	"github.com/wardhealth/ward/internal/auth/passkey"
 	"github.com/wardhealth/ward/internal/auth/password"
 	"github.com/wardhealth/ward/internal/config"
 	"github.com/wardhealth/ward/internal/crypto/keyring"
@@ -51,7 +55,8 @@ func NewIdentity(cfg config.Config, db *sqlite.DB, sealer identity.Sealer, now f
 		tenantIdle[t] = d.D()
 	}
 	return identity.NewService(db, chk, identity.Options{Params: params, Sealer: sealer, Now: now,
-		Idle: cfg.Sessions.IdleTimeout.D(), Lifetime: cfg.Sessions.Lifetime.D(), TenantIdle: tenantIdle})
+		Idle: cfg.Sessions.IdleTimeout.D(), Lifetime: cfg.Sessions.Lifetime.D(), TenantIdle: tenantIdle,
+		Passkeys: passkeys(cfg.BaseURL, now)})
 }
 
 // systemKeyTenant is the keyring tenant of deployment-wide secrets, such
@@ -124,4 +129,25 @@ func Allowlist(cfg config.Config) (access.Allowlist, error) {
 		l = append(l, rule)
 	}
 	return l, nil
+}
+
+// passkeys is the WebAuthn relying party of the deployment's base URL:
+// its host is the RP id and its origin the one browsers report. An IP
+// address cannot be an RP id, so a base URL without a domain name (the
+// development default https://127.0.0.1:8443) has no passkeys: set
+// base_url to https://localhost:8443 to try them.
+func passkeys(baseURL string, now func() time.Time) *passkey.Passkeys {
+	u, err := url.Parse(baseURL)
+	if err != nil || u.Hostname() == "" {
+		return nil
+	}
+	if _, err := netip.ParseAddr(u.Hostname()); err == nil {
+		return nil
+	}
+	p, err := passkey.New(passkey.Config{RPID: strings.ToLower(u.Hostname()), RPDisplayName: "ward",
+		Origins: []string{strings.ToLower(u.Scheme + "://" + u.Host)}, Now: now})
+	if err != nil {
+		return nil
+	}
+	return p
 }

@@ -32,7 +32,7 @@ var allowed = map[string][]string{
 	"internal/auth/passkey":                  {},
 	"internal/esign":                         {},
 	"internal/auth/sso":                      {},
-	"internal/identity":                      {"internal/auth/password", "internal/auth/mfa"},
+	"internal/identity":                      {"internal/auth/password", "internal/auth/mfa", "internal/auth/passkey"},
 	"internal/audit/ledger":                  {"internal/audit", "internal/audit/journal"},
 	"internal/audit/journal":                 {},
 	"internal/audit/report":                  {"internal/audit"},

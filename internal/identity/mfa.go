@@ -10,11 +10,11 @@ import (
 )
 
 // MFA is a person's second factors: a TOTP authenticator and recovery
-// codes. There is no SMS factor.
+// codes (passkeys are kept apart, see Passkey). There is no SMS factor.
 type MFA struct {
 	PersonID string
 	// SealedSecret is the TOTP secret sealed by the Sealer, bound to the
-	// account id.
+	// account id; empty when the first factor enrolled was a passkey.
 	SealedSecret []byte
 	// Confirmed is set once a code from the authenticator was accepted:
 	// until then the enrolment is pending and signs nobody in.
@@ -195,6 +195,9 @@ func (s *Service) checkTOTP(ctx context.Context, p Person, m MFA, code string) (
 	}
 	if err := s.unlocked(ctx, p.ID); err != nil {
 		return 0, err
+	}
+	if len(m.SealedSecret) == 0 { // a passkey, not an authenticator app
+		return 0, s.failCode(ctx, p.ID, mfa.ErrInvalidCode)
 	}
 	secret, err := s.sealer.Open(ctx, p.Tenant, m.SealedSecret, totpAAD(p.ID))
 	if err != nil {

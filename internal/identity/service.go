@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wardhealth/ward/internal/auth/passkey"
 	"github.com/wardhealth/ward/internal/auth/password"
 )
 
@@ -55,6 +56,8 @@ type Options struct {
 	// Sealer encrypts TOTP secrets; without one, second-factor
 	// operations fail (the CLI's account commands need none).
 	Sealer Sealer
+	// Passkeys runs WebAuthn ceremonies; nil disables passkeys.
+	Passkeys *passkey.Passkeys
 }
 
 // Service manages accounts in a Store, enforcing the password policy of
@@ -70,6 +73,7 @@ type Service struct {
 	idle, lifetime time.Duration
 	tenantIdle     map[string]time.Duration
 	sealer         Sealer
+	passkeys       *passkey.Passkeys
 }
 
 // NewService returns a Service over st with the password policy of check.
@@ -98,7 +102,7 @@ func NewService(st Store, check *password.Checker, o Options) (*Service, error) 
 		}
 	}
 	s := &Service{st: st, check: check, params: o.Params, rand: o.Rand, now: o.Now, idle: o.Idle, tenantIdle: o.TenantIdle,
-		lifetime: o.Lifetime, sealer: o.Sealer}
+		lifetime: o.Lifetime, sealer: o.Sealer, passkeys: o.Passkeys}
 	otp, err := s.oneTimePassword()
 	if err != nil {
 		return nil, err

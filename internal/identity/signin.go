@@ -62,6 +62,9 @@ type SignIn struct {
 	Step     Step
 	Token    ChallengeToken
 	PersonID string // for the audit trail
+	// Factors lists what can answer the next step: "totp", "webauthn"
+	// and (at StepTOTP) "recovery".
+	Factors []string
 }
 
 // ErrChallenge means a challenge token is unknown, expired, already used
@@ -98,7 +101,40 @@ func (s *Service) nextStep(ctx context.Context, p Person) (SignIn, error) {
 	if err := s.st.CreateChallenge(ctx, c); err != nil {
 		return SignIn{}, err
 	}
-	return SignIn{Step: step, Token: ChallengeToken(tok), PersonID: p.ID}, nil
+	factors, err := s.factors(ctx, p, step)
+	if err != nil {
+		return SignIn{}, err
+	}
+	return SignIn{Step: step, Token: ChallengeToken(tok), PersonID: p.ID, Factors: factors}, nil
+}
+
+// factors lists what can answer step for p.
+func (s *Service) factors(ctx context.Context, p Person, step Step) ([]string, error) {
+	switch step {
+	case StepEnroll:
+		if s.passkeys != nil {
+			return []string{"totp", "webauthn"}, nil
+		}
+		return []string{"totp"}, nil
+	case StepTOTP:
+		var out []string
+		m, err := s.st.MFA(ctx, p.ID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		if len(m.SealedSecret) > 0 {
+			out = append(out, "totp")
+		}
+		keys, err := s.st.Passkeys(ctx, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		if len(keys) > 0 && s.passkeys != nil {
+			out = append(out, "webauthn")
+		}
+		return append(out, "recovery"), nil
+	}
+	return nil, nil
 }
 
 // challenge returns the person of a live challenge for one of steps.
@@ -146,6 +182,12 @@ func (s *Service) PersonOf(ctx context.Context, token string) (Person, error) {
 	return p, err
 }
 
+// StepOf returns the step a live challenge is at; ErrChallenge if none.
+func (s *Service) StepOf(ctx context.Context, token string) (Step, error) {
+	c, _, err := s.challenge(ctx, token, StepPassword, StepEnroll, StepTOTP)
+	return c.Step, err
+}
+
 // NewPassword completes StepPassword: it sets the person's own password
 // under the policy (a *password.Violation error keeps the challenge, so
 // they can try another) and moves on.
@@ -179,7 +221,7 @@ type Opened struct {
 	Token         SessionToken
 	Session       Session
 	RecoveryCodes []string // at enrolment only: show once
-	RecoveryLeft  int      // after a recovery code: how many are left
+	RecoveryLeft  int      // after a recovery code (FinishRecovery): how many are left
 }
 
 // FinishTOTP completes StepEnroll (confirming the enrolment) or StepTOTP

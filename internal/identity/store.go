@@ -67,7 +67,7 @@ type Store interface {
 	// UpdateMFA replaces the step, confirmation and recovery hashes only
 	// if the stored record still equals old; ErrConflict otherwise.
 	UpdateMFA(ctx context.Context, old, next MFA) error
-	// DeleteMFA removes a person's second factors.
+	// DeleteMFA removes a person's second factors, passkeys included.
 	DeleteMFA(ctx context.Context, personID string) error
 
 	// CreateChallenge stores a sign-in challenge.
@@ -87,4 +87,19 @@ type Store interface {
 	// by it at at, in one transaction: ErrNotFound if the invitation is
 	// gone, used or expired by at; ErrExists if the username is taken.
 	RedeemInvitation(ctx context.Context, hash []byte, at time.Time, p Person) error
+
+	// AddPasskey registers a passkey; ErrExists if its credential id is
+	// registered already (to anyone).
+	AddPasskey(ctx context.Context, k Passkey) error
+	// Passkeys lists a person's passkeys, oldest first.
+	Passkeys(ctx context.Context, personID string) ([]Passkey, error)
+	// UpdatePasskey stores a passkey's data after a use; ErrNotFound if
+	// it is gone.
+	UpdatePasskey(ctx context.Context, credentialID, data []byte, used time.Time) error
+	// PutCeremony stores a WebAuthn ceremony, replacing one of the same
+	// owner and purpose.
+	PutCeremony(ctx context.Context, c Ceremony) error
+	// TakeCeremony deletes and returns the ceremony of owner and
+	// purpose, or ErrNotFound; only one caller gets it.
+	TakeCeremony(ctx context.Context, owner []byte, purpose Purpose) (Ceremony, error)
 }

@@ -47,7 +47,7 @@ func (d *DB) PutMFA(ctx context.Context, m identity.MFA) error {
 			(person_id, totp_secret, confirmed, totp_step, recovery, updated_ns) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (person_id) DO UPDATE SET totp_secret = excluded.totp_secret, confirmed = excluded.confirmed,
 			totp_step = excluded.totp_step, recovery = excluded.recovery, updated_ns = excluded.updated_ns`,
-			m.PersonID, m.SealedSecret, m.Confirmed, m.Step, string(rec), m.Updated.UnixNano())
+			m.PersonID, append([]byte{}, m.SealedSecret...), m.Confirmed, m.Step, string(rec), m.Updated.UnixNano())
 		if err != nil {
 			return fmt.Errorf("sqlite: put mfa: %w", mapErr(err))
 		}
@@ -73,7 +73,7 @@ func (d *DB) UpdateMFA(ctx context.Context, old, next identity.MFA) error {
 			SET totp_step = ?, confirmed = ?, recovery = ?, updated_ns = ?
 			WHERE person_id = ? AND totp_step = ? AND confirmed = ? AND recovery = ? AND totp_secret = ?`,
 			next.Step, next.Confirmed, string(nextRec), next.Updated.UnixNano(),
-			old.PersonID, old.Step, old.Confirmed, string(oldRec), old.SealedSecret)
+			old.PersonID, old.Step, old.Confirmed, string(oldRec), append([]byte{}, old.SealedSecret...))
 		if err != nil {
 			return fmt.Errorf("sqlite: update mfa: %w", mapErr(err))
 		}
@@ -87,9 +87,10 @@ func (d *DB) UpdateMFA(ctx context.Context, old, next identity.MFA) error {
 // DeleteMFA implements identity.Store.
 func (d *DB) DeleteMFA(ctx context.Context, personID string) error {
 	return d.exec(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(context.Background(), `DELETE FROM people_mfa WHERE person_id = ?`, personID)
-		if err != nil {
-			return fmt.Errorf("sqlite: delete mfa: %w", mapErr(err))
+		for _, q := range []string{`DELETE FROM people_mfa WHERE person_id = ?`, `DELETE FROM passkeys WHERE person_id = ?`} {
+			if _, err := tx.ExecContext(context.Background(), q, personID); err != nil {
+				return fmt.Errorf("sqlite: delete mfa: %w", mapErr(err))
+			}
 		}
 		return nil
 	})
