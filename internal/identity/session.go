@@ -158,7 +158,11 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Session, erro
 		return Session{}, &Locked{PersonID: ses.PersonID}
 	}
 	if now.Sub(ses.Seen) >= ses.Idle {
-		if err := s.st.LockSession(ctx, ses.Hash, ses.Seen.Add(ses.Idle)); err != nil {
+		err := s.st.LockSession(ctx, ses.Hash, ses.Seen.Add(ses.Idle))
+		if errors.Is(err, ErrNotFound) { // locked (or ended) by a concurrent request
+			return Session{}, &Locked{PersonID: ses.PersonID}
+		}
+		if err != nil {
 			return Session{}, err
 		}
 		return Session{}, &Locked{PersonID: ses.PersonID, Now: true}

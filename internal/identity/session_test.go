@@ -235,3 +235,31 @@ func TestTenantIdle(t *testing.T) {
 		}
 	}
 }
+
+func TestConcurrentIdleLock(t *testing.T) {
+	s, _, _, c := newServiceClock(t)
+	_, _, tok := signedIn(t, s)
+	c.add(identity.DefaultIdle)
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := s.Authenticate(ctx, tok.Reveal())
+			errs <- err
+		}()
+	}
+	first := 0
+	for range n {
+		err := <-errs
+		var l *identity.Locked
+		if !errors.As(err, &l) {
+			t.Fatalf("concurrent use of an idle session: %v", err)
+		}
+		if l.Now {
+			first++
+		}
+	}
+	if first != 1 {
+		t.Errorf("%d requests report locking the session, want exactly 1 (one audit event)", first)
+	}
+}
