@@ -112,12 +112,11 @@ func (s *Service) CreateClient(ctx context.Context, tenant, name, role string) (
 	if err != nil {
 		return "", "", err
 	}
-	sb, err := s.random(32)
+	secret, err = s.newSecret()
 	if err != nil {
 		return "", "", err
 	}
 	id = "c-" + hex.EncodeToString(idb)
-	secret = Secret(secretPrefix + base64.RawURLEncoding.EncodeToString(sb))
 	c := Client{ID: id, Tenant: tenant, Name: name, Role: role, SecretHash: hash(string(secret)), Created: s.now().UTC()}
 	if err := s.store.CreateClient(ctx, c); err != nil {
 		return "", "", fmt.Errorf("create client: %w", err)
@@ -125,20 +124,30 @@ func (s *Service) CreateClient(ctx context.Context, tenant, name, role string) (
 	return id, secret, nil
 }
 
+// newSecret returns a fresh client secret: 256 random bits, prefixed.
+func (s *Service) newSecret() (Secret, error) {
+	b, err := s.random(32)
+	if err != nil {
+		return "", err
+	}
+	return Secret(secretPrefix + base64.RawURLEncoding.EncodeToString(b)), nil
+}
+
 // IssueToken verifies a client's credentials and returns a new bearer
-// token. Unknown client, wrong secret and disabled client all yield
-// ErrInvalidCredentials.
+// token. The secret may be the current one or, until its grace period
+// ends, the one the last rotation replaced. Unknown client, wrong or
+// retired secret and disabled client all yield ErrInvalidCredentials.
 func (s *Service) IssueToken(ctx context.Context, clientID, secret string) (Secret, Principal, error) {
 	c, err := s.store.Client(ctx, clientID)
 	if errors.Is(err, ErrNotFound) {
 		// Spend the same work as a real comparison.
-		subtle.ConstantTimeCompare(hash(secret), make([]byte, sha256.Size))
+		secretMatches(Client{SecretHash: make([]byte, sha256.Size)}, hash(secret), s.now())
 		return "", Principal{}, ErrInvalidCredentials
 	}
 	if err != nil {
 		return "", Principal{}, fmt.Errorf("issue token: %w", err)
 	}
-	if subtle.ConstantTimeCompare(hash(secret), c.SecretHash) != 1 || c.Disabled {
+	if !secretMatches(c, hash(secret), s.now()) || c.Disabled {
 		return "", Principal{}, ErrInvalidCredentials
 	}
 	tb, err := s.random(32)
@@ -173,7 +182,29 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, e
 	return Principal{ID: t.ClientID, Kind: "client", Tenant: t.Tenant, Role: t.Role, Session: sessionID(h)}, nil
 }
 
-// DisableClient disables a client and revokes its tokens at once.
+// secretMatches reports whether h is the hash of c's current secret or of
+// its previous one before c.PreviousUntil. Both comparisons always run,
+// in constant time, against a full-length hash, so timing tells neither
+// which secret matched nor whether a previous one exists.
+func secretMatches(c Client, h []byte, now time.Time) bool {
+	prev := c.PreviousSecretHash
+	if len(prev) != sha256.Size {
+		prev = make([]byte, sha256.Size) // no SHA-256 output is all zeros in practice
+	}
+	cur := subtle.ConstantTimeCompare(h, c.SecretHash)
+	old := subtle.ConstantTimeCompare(h, prev) & boolInt(now.Before(c.PreviousUntil))
+	return cur|old == 1
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// DisableClient disables a client, revokes its tokens at once and retires
+// any previous secret still in its grace period.
 func (s *Service) DisableClient(ctx context.Context, id string) error {
 	return s.store.SetClientDisabled(ctx, id, true)
 }

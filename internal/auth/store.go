@@ -12,6 +12,11 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrExists means a client with that id already exists.
 	ErrExists = errors.New("already exists")
+	// ErrDisabled means the client is disabled, so its secret cannot change.
+	ErrDisabled = errors.New("client is disabled")
+	// ErrConflict means the client's secret changed since it was read (a
+	// concurrent rotation); nothing was changed.
+	ErrConflict = errors.New("secret changed concurrently")
 )
 
 // Client is a service client (OAuth 2 client credentials).
@@ -23,6 +28,25 @@ type Client struct {
 	SecretHash []byte // SHA-256 of the secret; the secret is never stored
 	Created    time.Time
 	Disabled   bool
+	// PreviousSecretHash is the SHA-256 of the secret the last rotation
+	// replaced, accepted until PreviousUntil; nil when there is none.
+	PreviousSecretHash []byte
+	PreviousUntil      time.Time
+}
+
+// SecretRotation replaces a client's secret hashes; see Store.RotateClientSecret.
+type SecretRotation struct {
+	// From is the secret hash being replaced: the rotation applies only
+	// while it is still the client's current one.
+	From []byte
+	// Hash becomes the current secret hash.
+	Hash []byte
+	// PreviousHash, accepted until PreviousUntil, replaces any previous
+	// secret; both are set, or both are zero to keep none.
+	PreviousHash  []byte
+	PreviousUntil time.Time
+	// RevokeTokens deletes the client's access tokens in the same change.
+	RevokeTokens bool
 }
 
 // Token is an issued opaque access token, stored by its hash.
@@ -44,8 +68,13 @@ type Store interface {
 	// Clients lists clients of a tenant, oldest first.
 	Clients(ctx context.Context, tenant string) ([]Client, error)
 	// SetClientDisabled disables or enables a client; disabling also
-	// deletes its tokens. ErrNotFound if absent.
+	// deletes its tokens and forgets its previous secret. ErrNotFound if
+	// absent.
 	SetClientDisabled(ctx context.Context, id string, disabled bool) error
+	// RotateClientSecret applies r to the client atomically: ErrNotFound
+	// if absent, ErrDisabled if disabled, ErrConflict if its current
+	// secret hash is no longer r.From; nothing changes on error.
+	RotateClientSecret(ctx context.Context, id string, r SecretRotation) error
 	// PutToken stores an issued token.
 	PutToken(ctx context.Context, t Token) error
 	// Token returns the token with that hash, or ErrNotFound.

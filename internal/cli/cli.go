@@ -49,10 +49,12 @@ Usage:
   ward key init --out PATH
   ward client create --name NAME --role ROLE [--tenant T] [--json]
   ward client list [--tenant T] [--json]
+  ward client rotate ID [--grace DURATION] [--revoke-tokens] [--json]
   ward client disable ID
   ward user create --username U --role ROLE [--tenant T] [--email E] [--name N] [--json]
   ward user list [--tenant T] [--json]
   ward user disable|enable|unlock|reset-mfa ID
+  ward user sso-link|sso-unlink ID --provider TENANT/NAME [--subject SUB]
   ward audit init-key --out PATH
   ward audit verify [--checkpoints FILE] [--verifier-key FILE]
   ward audit archive --out FILE [--before TIME]
@@ -409,11 +411,81 @@ func clientCmd(args []string, env Env) error {
 			fmt.Fprintln(env.Stdout, "disabled", fs.Arg(0))
 			return nil
 		})
+	case "rotate":
+		fs := newFlags("client rotate", "ward client rotate ID [--grace DURATION] [--revoke-tokens] [--json]   (prints a new secret once)", env)
+		c.register(fs, false)
+		grace := fs.Duration("grace", 0, fmt.Sprintf("keep the old secret working this long (at most %gh); default: it stops at once", auth.MaxRotationGrace.Hours()))
+		revoke := fs.Bool("revoke-tokens", false, "revoke the client's access tokens at once (default: they last until they expire)")
+		asJSON := fs.Bool("json", false, "print {\"client_id\", \"client_secret\", \"previous_secret_expires_at\", \"tokens_revoked\"} as JSON")
+		// The ID comes first, as the synopsis shows; the flag package
+		// stops at the first argument, so parse the flags after it.
+		var id string
+		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+			id, args = args[0], args[1:]
+		}
+		maxArgs := 1
+		if id != "" {
+			maxArgs = 0
+		}
+		if err := parse(fs, args, maxArgs); err != nil {
+			return err
+		}
+		if id == "" {
+			id = fs.Arg(0)
+		}
+		if id == "" {
+			fs.Usage()
+			return errUsage
+		}
+		return withAuthDB(c, env, func(ctx context.Context, as *auth.Service, record recorder) error {
+			rot, err := as.RotateSecret(ctx, id, auth.RotateOptions{Grace: *grace, RevokeTokens: *revoke})
+			if err != nil {
+				return err
+			}
+			if err := recordOperator(ctx, record, rot.Tenant, "client-rotate", "Client", id, http.StatusOK); err != nil {
+				// Fail closed, as create does: a secret nobody can account
+				// for must not work. Withhold it and put the old one back.
+				if rerr := as.RevertRotation(ctx, rot); rerr != nil {
+					old := "no longer works"
+					if !rot.PreviousUntil.IsZero() {
+						old = "works only until " + rot.PreviousUntil.Format(time.RFC3339)
+					}
+					return fmt.Errorf("secret rotated, but its audit event was not recorded and the rotation could not be undone: "+
+						"the new secret is withheld and the old one %s; once the audit ledger works, rotate again: %w", old, errors.Join(err, rerr))
+				}
+				kept := "the old secret still works"
+				if rot.TokensRevoked {
+					kept += "; the revoked tokens stay revoked"
+				}
+				return fmt.Errorf("secret not rotated: its audit event could not be recorded (%s): %w", kept, err)
+			}
+			previous := "stopped working"
+			var until string
+			if !rot.PreviousUntil.IsZero() {
+				until = rot.PreviousUntil.Format(time.RFC3339)
+				previous = "works until " + until
+			}
+			if *asJSON {
+				return json.NewEncoder(env.Stdout).Encode(struct {
+					ID            string `json:"client_id"`
+					Secret        string `json:"client_secret"`
+					PreviousUntil string `json:"previous_secret_expires_at,omitempty"`
+					TokensRevoked bool   `json:"tokens_revoked"`
+				}{id, rot.Secret.Reveal(), until, rot.TokensRevoked})
+			}
+			tokens := "valid until they expire"
+			if rot.TokensRevoked {
+				tokens = "revoked"
+			}
+			fmt.Fprintf(env.Stdout, "client_id:       %s\nclient_secret:   %s\nprevious secret: %s\naccess tokens:   %s\n(the secret is shown once; ward stores only its hash)\n",
+				id, rot.Secret.Reveal(), previous, tokens)
+			return nil
+		})
 	case "--help", "-h":
-		fmt.Fprint(env.Stdout, "Usage: ward client create|list|disable ...\n")
+		fmt.Fprint(env.Stdout, "Usage: ward client create|list|rotate|disable ...\n")
 		return flag.ErrHelp
 	}
-	fmt.Fprint(env.Stderr, "Usage: ward client create|list|disable ...\n")
+	fmt.Fprint(env.Stderr, "Usage: ward client create|list|rotate|disable ...\n")
 	return errUsage
 }
 

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -14,7 +15,7 @@ import (
 // Service clients and access tokens, for auth.Store. Times are stored as
 // Unix nanoseconds and come back in UTC.
 
-const clientColumns = `id, tenant, name, role, secret_hash, created_ns, disabled`
+const clientColumns = `id, tenant, name, role, secret_hash, created_ns, disabled, previous_secret_hash, previous_until_ns`
 
 // CreateClient implements auth.Store.
 func (d *DB) CreateClient(ctx context.Context, c auth.Client) error {
@@ -23,8 +24,9 @@ func (d *DB) CreateClient(ctx context.Context, c auth.Client) error {
 	}
 	return d.exec(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(context.Background(), `INSERT INTO clients (`+clientColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			c.ID, c.Tenant, c.Name, c.Role, nonNil(c.SecretHash), c.Created.UnixNano(), c.Disabled)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ID, c.Tenant, c.Name, c.Role, nonNil(c.SecretHash), c.Created.UnixNano(), c.Disabled,
+			previousHash(c.PreviousSecretHash), unixNano(c.PreviousUntil))
 		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
 			return fmt.Errorf("create client: %w", auth.ErrExists)
 		}
@@ -66,11 +68,12 @@ func scanClients(rows *sql.Rows) ([]auth.Client, error) {
 	var out []auth.Client
 	for rows.Next() {
 		var c auth.Client
-		var ns int64
-		if err := rows.Scan(&c.ID, &c.Tenant, &c.Name, &c.Role, &c.SecretHash, &ns, &c.Disabled); err != nil {
+		var ns, prevNS int64
+		if err := rows.Scan(&c.ID, &c.Tenant, &c.Name, &c.Role, &c.SecretHash, &ns, &c.Disabled,
+			&c.PreviousSecretHash, &prevNS); err != nil {
 			return nil, fmt.Errorf("sqlite: clients: %w", mapErr(err))
 		}
-		c.Created = time.Unix(0, ns).UTC()
+		c.Created, c.PreviousUntil = time.Unix(0, ns).UTC(), fromUnixNano(prevNS)
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
@@ -80,11 +83,14 @@ func scanClients(rows *sql.Rows) ([]auth.Client, error) {
 }
 
 // SetClientDisabled implements auth.Store. Disabling deletes the client's
-// tokens in the same transaction.
+// tokens and forgets its previous secret in the same transaction.
 func (d *DB) SetClientDisabled(ctx context.Context, id string, disabled bool) error {
 	return d.exec(ctx, func(tx *sql.Tx) error {
 		bg := context.Background()
-		res, err := tx.ExecContext(bg, `UPDATE clients SET disabled = ? WHERE id = ?`, disabled, id)
+		res, err := tx.ExecContext(bg, `UPDATE clients SET disabled = ?,
+			previous_secret_hash = CASE WHEN ? THEN NULL ELSE previous_secret_hash END,
+			previous_until_ns = CASE WHEN ? THEN 0 ELSE previous_until_ns END
+			WHERE id = ?`, disabled, disabled, disabled, id)
 		if err != nil {
 			return fmt.Errorf("sqlite: set client disabled: %w", mapErr(err))
 		}
@@ -94,6 +100,46 @@ func (d *DB) SetClientDisabled(ctx context.Context, id string, disabled bool) er
 			return fmt.Errorf("set client disabled: %w", auth.ErrNotFound)
 		}
 		if disabled {
+			if _, err := tx.ExecContext(bg, `DELETE FROM tokens WHERE client_id = ?`, id); err != nil {
+				return fmt.Errorf("sqlite: delete client tokens: %w", mapErr(err))
+			}
+		}
+		return nil
+	})
+}
+
+// RotateClientSecret implements auth.Store: it checks and changes the
+// client in one transaction, and with r.RevokeTokens deletes its tokens
+// in the same one.
+func (d *DB) RotateClientSecret(ctx context.Context, id string, r auth.SecretRotation) error {
+	if len(r.Hash) == 0 {
+		return errors.New("sqlite: rotate client secret: empty hash")
+	}
+	if (len(r.PreviousHash) == 0) != r.PreviousUntil.IsZero() {
+		return errors.New("sqlite: rotate client secret: a previous hash and its end go together")
+	}
+	return d.exec(ctx, func(tx *sql.Tx) error {
+		bg := context.Background()
+		var cur []byte
+		var disabled bool
+		err := tx.QueryRowContext(bg, `SELECT secret_hash, disabled FROM clients WHERE id = ?`, id).Scan(&cur, &disabled)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("rotate client secret: %w", auth.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: rotate client secret: %w", mapErr(err))
+		}
+		if disabled {
+			return fmt.Errorf("rotate client secret: %w", auth.ErrDisabled)
+		}
+		if !bytes.Equal(cur, r.From) {
+			return fmt.Errorf("rotate client secret: %w", auth.ErrConflict)
+		}
+		if _, err := tx.ExecContext(bg, `UPDATE clients SET secret_hash = ?, previous_secret_hash = ?, previous_until_ns = ?
+			WHERE id = ?`, r.Hash, previousHash(r.PreviousHash), unixNano(r.PreviousUntil), id); err != nil {
+			return fmt.Errorf("sqlite: rotate client secret: %w", mapErr(err))
+		}
+		if r.RevokeTokens {
 			if _, err := tx.ExecContext(bg, `DELETE FROM tokens WHERE client_id = ?`, id); err != nil {
 				return fmt.Errorf("sqlite: delete client tokens: %w", mapErr(err))
 			}
@@ -155,6 +201,14 @@ func (d *DB) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error
 		return 0, err
 	}
 	return int(n), nil
+}
+
+// previousHash stores an absent previous secret as NULL.
+func previousHash(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
 }
 
 // nonNil stores an absent hash as an empty blob (the column is NOT NULL).

@@ -26,7 +26,8 @@ func RunAuthStore(t *testing.T, open func(t *testing.T) auth.Store) {
 	sameClient := func(t *testing.T, got, want auth.Client) {
 		t.Helper()
 		if got.ID != want.ID || got.Tenant != want.Tenant || got.Name != want.Name || got.Role != want.Role ||
-			string(got.SecretHash) != string(want.SecretHash) || !got.Created.Equal(want.Created) || got.Disabled != want.Disabled {
+			string(got.SecretHash) != string(want.SecretHash) || !got.Created.Equal(want.Created) || got.Disabled != want.Disabled ||
+			string(got.PreviousSecretHash) != string(want.PreviousSecretHash) || !got.PreviousUntil.Equal(want.PreviousUntil) {
 			t.Errorf("client = %+v, want %+v", got, want)
 		}
 	}
@@ -110,6 +111,90 @@ func RunAuthStore(t *testing.T, open func(t *testing.T) auth.Store) {
 				t.Errorf("unexpired token gone: %v", err)
 			}
 		}
+	})
+
+	t.Run("RotateClientSecret", func(t *testing.T) {
+		t.Parallel()
+		s, ctx := open(t), context.Background()
+		sum := func(v string) []byte { h := sha256.Sum256([]byte(v)); return h[:] }
+		if err := s.RotateClientSecret(ctx, "nobody", auth.SecretRotation{From: sum("x"), Hash: sum("y")}); !errors.Is(err, auth.ErrNotFound) {
+			t.Errorf("RotateClientSecret of missing = %v, want ErrNotFound", err)
+		}
+		c1, c2 := client("c1", tenantA, base), client("c2", tenantA, base)
+		for _, c := range []auth.Client{c1, c2} {
+			if err := s.CreateClient(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		far := base.Add(24 * time.Hour)
+		t1, other := token("t1", "c1", far), token("t2", "c2", far)
+		for _, tk := range []auth.Token{t1, other} {
+			if err := s.PutToken(ctx, tk); err != nil {
+				t.Fatal(err)
+			}
+		}
+		check := func(t *testing.T, want auth.Client) {
+			t.Helper()
+			got, err := s.Client(ctx, want.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameClient(t, got, want)
+		}
+
+		// A stale From (another rotation got there first) changes nothing,
+		// nor does a previous secret without an end.
+		if err := s.RotateClientSecret(ctx, "c1", auth.SecretRotation{From: sum("stale"), Hash: sum("new")}); !errors.Is(err, auth.ErrConflict) {
+			t.Errorf("RotateClientSecret from a stale hash = %v, want ErrConflict", err)
+		}
+		if err := s.RotateClientSecret(ctx, "c1", auth.SecretRotation{From: c1.SecretHash, Hash: sum("new"), PreviousHash: c1.SecretHash}); err == nil {
+			t.Error("RotateClientSecret accepted a previous secret without an end")
+		}
+		check(t, c1)
+
+		// With a previous secret; tokens stay.
+		until := base.Add(time.Hour)
+		if err := s.RotateClientSecret(ctx, "c1", auth.SecretRotation{From: c1.SecretHash, Hash: sum("new1"),
+			PreviousHash: c1.SecretHash, PreviousUntil: until}); err != nil {
+			t.Fatal(err)
+		}
+		want := c1
+		want.SecretHash, want.PreviousSecretHash, want.PreviousUntil = sum("new1"), c1.SecretHash, until
+		check(t, want)
+		if _, err := s.Token(ctx, t1.Hash); err != nil {
+			t.Errorf("token deleted by a rotation without RevokeTokens: %v", err)
+		}
+
+		// Without one, the previous secret goes; RevokeTokens deletes
+		// this client's tokens and no other's.
+		if err := s.RotateClientSecret(ctx, "c1", auth.SecretRotation{From: sum("new1"), Hash: sum("new2"), RevokeTokens: true}); err != nil {
+			t.Fatal(err)
+		}
+		want.SecretHash, want.PreviousSecretHash, want.PreviousUntil = sum("new2"), nil, time.Time{}
+		check(t, want)
+		if _, err := s.Token(ctx, t1.Hash); !errors.Is(err, auth.ErrNotFound) {
+			t.Errorf("token survived RevokeTokens: %v", err)
+		}
+		if _, err := s.Token(ctx, other.Hash); err != nil {
+			t.Errorf("another client's token was deleted: %v", err)
+		}
+		check(t, c2)
+
+		// Disabling forgets the previous secret; a disabled client's
+		// secret cannot change.
+		if err := s.RotateClientSecret(ctx, "c1", auth.SecretRotation{From: sum("new2"), Hash: sum("new3"),
+			PreviousHash: sum("new2"), PreviousUntil: until}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetClientDisabled(ctx, "c1", true); err != nil {
+			t.Fatal(err)
+		}
+		want.SecretHash, want.Disabled = sum("new3"), true
+		check(t, want)
+		if err := s.RotateClientSecret(ctx, "c1", auth.SecretRotation{From: sum("new3"), Hash: sum("new4")}); !errors.Is(err, auth.ErrDisabled) {
+			t.Errorf("RotateClientSecret of a disabled client = %v, want ErrDisabled", err)
+		}
+		check(t, want)
 	})
 
 	t.Run("DisableDeletesTokens", func(t *testing.T) {
