@@ -32,6 +32,12 @@ type TxRecorder interface {
 	Committed()
 }
 
+// AttemptCounter counts attempts of a key in fixed windows, shared by
+// every instance; the SQLite store has it.
+type AttemptCounter interface {
+	CountAttempt(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
+}
+
 // Authenticator verifies credentials; *auth.Service has it.
 type Authenticator interface {
 	Authenticate(ctx context.Context, bearer string) (auth.Principal, error)
@@ -46,24 +52,30 @@ type Deps struct {
 	Cursors Cursors
 	Auth    Authenticator
 	People  People // nil: people cannot sign in (service clients only)
+	// SSO runs sign-ins with tenants' identity providers; nil: none.
+	SSO SSO
 	// Signatures signs resource versions ($sign) and checks them.
 	Signatures Signatures
 	// Allowlist restricts the addresses requests may come from.
 	Allowlist access.Allowlist
-	Audit     audit.Recorder
-	TxAudit   TxRecorder // nil: write events are recorded after the write, like reads
-	Proofs    Proofs
-	Trail     AuditTrail
-	Alerts    AlertList
-	Log       *slog.Logger
-	Ready     func(ctx context.Context) error // readiness probe; nil = always ready
-	BaseURL   string                          // public https base, e.g. https://ward.example.org
-	MaxBody   int64                           // request body limit in bytes
-	NewID     func() string                   // resource ids for transaction entries
-	Now       func() time.Time
-	Version   string // software version for the CapabilityStatement
-	TokenIP   *auth.Limiter
-	TokenCli  *auth.Limiter
+	// Attempts counts sign-in attempts per address across instances;
+	// SignInPerMinute bounds them (0: no bound).
+	Attempts        AttemptCounter
+	SignInPerMinute int
+	Audit           audit.Recorder
+	TxAudit         TxRecorder // nil: write events are recorded after the write, like reads
+	Proofs          Proofs
+	Trail           AuditTrail
+	Alerts          AlertList
+	Log             *slog.Logger
+	Ready           func(ctx context.Context) error // readiness probe; nil = always ready
+	BaseURL         string                          // public https base, e.g. https://ward.example.org
+	MaxBody         int64                           // request body limit in bytes
+	NewID           func() string                   // resource ids for transaction entries
+	Now             func() time.Time
+	Version         string // software version for the CapabilityStatement
+	TokenIP         *auth.Limiter
+	TokenCli        *auth.Limiter
 }
 
 // Server is ward's HTTP handler.
@@ -99,6 +111,8 @@ func (s *Server) routes() {
 	s.signIn("POST /auth/mfa/recovery", "mfa-recovery", s.finishRecovery)
 	s.signIn("POST /auth/resume", "session-resume", s.resume)
 	s.webauthnRoutes()
+	s.ssoRoute("GET /auth/sso/{tenant}/{provider}/start", "sso-start", s.ssoStart)
+	s.ssoRoute("GET /auth/sso/{tenant}/{provider}/callback", "sso-callback", s.ssoCallback)
 	s.signIn("POST /auth/invitations/accept", "invitation-accept", s.acceptInvitation)
 	s.fhir("POST /auth/logout", "logout", s.logout)
 	s.fhir("GET /auth/sessions", "sessions", s.sessions)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -37,6 +38,9 @@ type People interface {
 	EndSessions(ctx context.Context, by identity.Actor, personID, ref, keep string) (int, error)
 	Invite(ctx context.Context, by identity.Actor, in identity.NewInvitation) (identity.Invitation, identity.InvitationToken, error)
 	Accept(ctx context.Context, token, username, pw string) (identity.Person, identity.SignIn, error)
+	BeginSSO(ctx context.Context, tenant, provider, state, nonce, verifier string) (identity.SSOBinding, error)
+	TakeSSO(ctx context.Context, tenant, provider, state, binding string) (nonce, verifier string, err error)
+	SignInExternal(ctx context.Context, tenant, issuer, subject, email string, emailVerified, mfa, linkByEmail bool) (identity.SignIn, identity.Opened, error)
 }
 
 // maxSignInBody bounds a sign-in request body (a WebAuthn response with
@@ -155,6 +159,9 @@ func (s *Server) login(c *call, req signInRequest) (int, any) {
 	if ok, wait := s.d.TokenIP.Allow(clientIP(c.r)); !ok {
 		return http.StatusTooManyRequests, oauthError("slow_down", "too many sign-in attempts from this address; wait "+wait.Round(time.Second).String())
 	}
+	if status, body := s.signInQuota(c); status != 0 {
+		return status, body
+	}
 	if len(req.Username) > 256 || len(req.Password) > password.MaxBytes || len(req.Tenant) > 64 {
 		return s.failure(c, identity.ErrBadPassword)
 	}
@@ -174,6 +181,32 @@ func (s *Server) login(c *call, req signInRequest) (int, any) {
 // signInStep answers a step that leads to another.
 func signInStep(in identity.SignIn) map[string]any {
 	return map[string]any{"status": in.Step, "mfa_token": in.Token.Reveal(), "factors": in.Factors}
+}
+
+// signInQuota counts a sign-in attempt from the caller's address (an
+// IPv6 /64 as one) in the database, across instances, and refuses it
+// past the per-minute bound: credential stuffing across many accounts
+// from one place stops there, whatever the per-account lockouts.
+func (s *Server) signInQuota(c *call) (int, any) {
+	if s.d.Attempts == nil || s.d.SignInPerMinute == 0 {
+		return 0, nil
+	}
+	key := clientIP(c.r)
+	if a, err := netip.ParseAddr(key); err == nil && a.Unmap().Is6() {
+		p, _ := a.Prefix(64)
+		key = p.String()
+	}
+	now := s.d.Now()
+	n, err := s.d.Attempts.CountAttempt(c.r.Context(), "sign-in "+key, time.Minute, now)
+	if err != nil {
+		s.d.Log.Error("sign-in throttle unavailable", "request_id", c.rid, "err", err.Error())
+		return http.StatusServiceUnavailable, oauthError("temporarily_unavailable", "try again later")
+	}
+	if n > s.d.SignInPerMinute {
+		wait := now.Truncate(time.Minute).Add(time.Minute).Sub(now)
+		return http.StatusTooManyRequests, oauthError("slow_down", "too many sign-in attempts from this address; wait "+wait.Round(time.Second).String())
+	}
+	return 0, nil
 }
 
 // challenged names the call's account from a challenge token, so failed

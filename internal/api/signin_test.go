@@ -15,6 +15,7 @@ import (
 	"github.com/wardhealth/ward/internal/api/apitest"
 	"github.com/wardhealth/ward/internal/audit"
 	"github.com/wardhealth/ward/internal/audit/ledger"
+	"github.com/wardhealth/ward/internal/config"
 	"github.com/wardhealth/ward/internal/identity"
 )
 
@@ -176,4 +177,30 @@ func TestSignInFailuresAudited(t *testing.T) {
 	if logins != 5 || lockouts != 1 || anonymous != 1 {
 		t.Errorf("%d failed logins of the account, %d lockouts, %d of an unknown user; want 5, 1, 1", logins, lockouts, anonymous)
 	}
+}
+
+func TestCredentialStuffingThrottled(t *testing.T) {
+	// Guesses spread over many accounts lock none of them, so the
+	// per-address limit (in the database, shared by instances) stops them.
+	clk := &testClock{t: timeNow()}
+	h := apitest.NewWithClock(t, clk.now, func(c *config.Config) { c.SignIn.PerIPPerMinute = 5 })
+	_, otpw, err := h.App.Identity.Create(context.Background(), identity.Actor{Operator: true},
+		identity.NewPerson{Tenant: "default", Username: "victim", Role: identity.RoleNurse})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		post(t, h, "/auth/login", map[string]string{"tenant": "default", "username": fmt.Sprintf("user%d", i), "password": "Summer2024!"}, 401)
+	}
+	r := post(t, h, "/auth/login", map[string]string{"tenant": "default", "username": "victim", "password": otpw.Reveal()}, 429)
+	if r["error"] != "slow_down" {
+		t.Errorf("throttled: %v", r)
+	}
+	// The next minute starts afresh.
+	clk.add(time.Minute)
+	post(t, h, "/auth/login", map[string]string{"tenant": "default", "username": "victim", "password": otpw.Reveal()}, 200)
+	// Oversized credentials are refused like wrong ones, before any work.
+	big := strings.Repeat("x", 4096)
+	post(t, h, "/auth/login", map[string]string{"tenant": "default", "username": big, "password": "x"}, 401)
+	post(t, h, "/auth/login", map[string]string{"tenant": "default", "username": "victim", "password": big}, 401)
 }

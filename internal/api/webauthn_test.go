@@ -104,7 +104,7 @@ func TestWebAuthnSignIn(t *testing.T) {
 	// Another device's answer is refused, and so is a replay of one.
 	other := newPasskeyDevice(p.ID)
 	post(t, h, "/auth/mfa/webauthn/finish", map[string]any{"mfa_token": mt, "credential": other.answer(t, begin)}, 401)
-	begin = post(t, h, "/auth/mfa/webauthn/begin", map[string]string{"mfa_token": mt}, 200)
+	post(t, h, "/auth/mfa/webauthn/begin", map[string]string{"mfa_token": mt}, 200)
 	post(t, h, "/auth/mfa/webauthn/finish", map[string]any{"mfa_token": mt, "credential": assertion}, 401)
 	begin = post(t, h, "/auth/mfa/webauthn/begin", map[string]string{"mfa_token": mt}, 200)
 	ses = post(t, h, "/auth/mfa/webauthn/finish", map[string]any{"mfa_token": mt, "credential": dev.answer(t, begin)}, 200)

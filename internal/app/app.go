@@ -125,6 +125,10 @@ func OpenWith(ctx context.Context, cfg config.Config, log *slog.Logger, o Option
 	if err != nil {
 		return nil, err
 	}
+	ssoProviders, err := NewSSO(cfg, nil)
+	if err != nil {
+		return nil, err
+	}
 	kek, err := localkms.Open(keyFile)
 	if err != nil {
 		return nil, err
@@ -160,27 +164,30 @@ func OpenWith(ctx context.Context, cfg config.Config, log *slog.Logger, o Option
 	rec, txRec := auditRecorders(led)
 	as := auth.NewService(db, auth.Options{TokenTTL: cfg.TokenTTL.D()})
 	h := api.New(api.Deps{
-		Store:      st,
-		Search:     index.NewEngine(st, kr, nil),
-		Cursors:    index.NewCursors(kr),
-		Auth:       as,
-		People:     ids,
-		Allowlist:  allow,
-		Signatures: &Signatures{DB: db, Sealer: KeyringSealer{kr}, Issuer: cfg.BaseURL, Now: o.Now},
-		Now:        o.Now,
-		Audit:      rec,
-		TxAudit:    txRec,
-		Proofs:     led,
-		Trail:      ledger.Trail{R: db, L: led},
-		Alerts:     db,
-		Log:        log,
-		Ready:      db.Ping,
-		BaseURL:    cfg.BaseURL,
-		MaxBody:    cfg.MaxBodyBytes,
-		NewID:      newID,
-		Version:    Version,
-		TokenIP:    auth.NewLimiter(cfg.TokenRate.PerIP, cfg.TokenRate.Burst, nil),
-		TokenCli:   auth.NewLimiter(cfg.TokenRate.PerClient, cfg.TokenRate.Burst, nil),
+		Store:           st,
+		Search:          index.NewEngine(st, kr, nil),
+		Cursors:         index.NewCursors(kr),
+		Auth:            as,
+		People:          ids,
+		SSO:             ssoProviders,
+		Allowlist:       allow,
+		Attempts:        db,
+		SignInPerMinute: cfg.SignIn.PerIPPerMinute,
+		Signatures:      &Signatures{DB: db, Sealer: KeyringSealer{kr}, Issuer: cfg.BaseURL, Now: o.Now},
+		Now:             o.Now,
+		Audit:           rec,
+		TxAudit:         txRec,
+		Proofs:          led,
+		Trail:           ledger.Trail{R: db, L: led},
+		Alerts:          db,
+		Log:             log,
+		Ready:           db.Ping,
+		BaseURL:         cfg.BaseURL,
+		MaxBody:         cfg.MaxBodyBytes,
+		NewID:           newID,
+		Version:         Version,
+		TokenIP:         auth.NewLimiter(cfg.TokenRate.PerIP, cfg.TokenRate.Burst, nil),
+		TokenCli:        auth.NewLimiter(cfg.TokenRate.PerClient, cfg.TokenRate.Burst, nil),
 	})
 	return &App{Config: cfg, Log: log, DB: db, Store: st, Auth: as, Identity: ids, Audit: led, Alerts: alerts, Handler: h, checkpoints: sink}, nil
 }

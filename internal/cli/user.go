@@ -16,7 +16,7 @@ import (
 	"github.com/wardhealth/ward/internal/identity"
 )
 
-const userUsage = "Usage: ward user create|invite|list|disable|enable|unlock|reset-mfa ...\n"
+const userUsage = "Usage: ward user create|invite|list|disable|enable|unlock|reset-mfa|sso-link|sso-unlink ...\n"
 
 // userCmd manages people's accounts as the operator (see identity.Actor):
 // every change is audited with the operating-system user as the actor.
@@ -152,6 +152,8 @@ func userCmd(args []string, env Env) error {
 			fmt.Fprintf(env.Stdout, "%s: %s\n", sub, p.ID)
 			return nil
 		})
+	case "sso-link", "sso-unlink":
+		return ssoLinkCmd(sub, args, env)
 	case "--help", "-h":
 		fmt.Fprint(env.Stdout, userUsage)
 		return flag.ErrHelp
@@ -219,4 +221,84 @@ func printBootstrap(ctx context.Context, a *app.App, env Env) error {
 	fmt.Fprintf(env.Stdout, "super-admin created: username %q, one-time password %s\n(shown once; it must be changed at first sign-in)\n",
 		p.Username, otp.Reveal())
 	return nil
+}
+
+// ssoLinkCmd links an account to, or unlinks it from, its person at a
+// tenant's identity provider ([[sso]] in the configuration), by the
+// provider's issuer and the person's subject there. The subject never
+// goes to the audit trail or the output.
+func ssoLinkCmd(sub string, args []string, env Env) error {
+	synopsis := map[string]string{
+		"sso-link":   "ward user sso-link ID --provider TENANT/NAME --subject SUB   (the person's subject (sub) at the provider)",
+		"sso-unlink": "ward user sso-unlink ID --provider TENANT/NAME [--subject SUB]   (without --subject: every link of the account at that provider)",
+	}[sub]
+	var c common
+	fs := newFlags("user "+sub, synopsis, env)
+	c.register(fs, false)
+	provider := fs.String("provider", "", "the identity provider, as TENANT/NAME of an [[sso]] table (required)")
+	subject := fs.String("subject", "", "the person's subject (sub claim) at the provider")
+	// The ID comes first, as the synopsis shows; the flag package stops
+	// at the first argument, so parse the flags after it.
+	var id string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		id, args = args[0], args[1:]
+	}
+	maxArgs := 1
+	if id != "" {
+		maxArgs = 0
+	}
+	if err := parse(fs, args, maxArgs); err != nil {
+		return err
+	}
+	if id == "" {
+		id = fs.Arg(0)
+	}
+	tenant, name, _ := strings.Cut(*provider, "/")
+	if id == "" || tenant == "" || name == "" || sub == "sso-link" && *subject == "" {
+		fmt.Fprintln(env.Stderr, "the account ID and --provider TENANT/NAME are required, and for sso-link --subject")
+		fs.Usage()
+		return errUsage
+	}
+	cfg, err := c.loadData(env)
+	if err != nil {
+		return err
+	}
+	if err := cfg.FinishSSO(); err != nil {
+		return err
+	}
+	p, ok := cfg.FindSSO(tenant, name)
+	if !ok {
+		return fmt.Errorf("no identity provider %s/%s is configured ([[sso]] tables)", tenant, name)
+	}
+	return withIdentity(c, env, func(ctx context.Context, ids *identity.Service, record recorder) error {
+		op := identity.Actor{Operator: true}
+		person, err := ids.Get(ctx, op, id)
+		if err != nil {
+			return err
+		}
+		if person.Tenant != p.Tenant {
+			return fmt.Errorf("account %s is not in tenant %s, whose provider %s is", person.ID, p.Tenant, p.Name)
+		}
+		if sub == "sso-unlink" {
+			n, err := ids.UnlinkSSO(ctx, op, person.ID, p.Issuer, *subject)
+			if err != nil {
+				return err
+			}
+			if err := recordOperator(ctx, record, person.Tenant, "user-sso-unlink", "User", person.ID, http.StatusOK); err != nil {
+				return fmt.Errorf("unlinked, but its audit event was not recorded: %w", err)
+			}
+			fmt.Fprintf(env.Stdout, "sso-unlink: %s from %s/%s (%d link(s))\n", person.ID, p.Tenant, p.Name, n)
+			return nil
+		}
+		if err := ids.LinkSSO(ctx, op, person.ID, p.Issuer, *subject); err != nil {
+			return err
+		}
+		if err := recordOperator(ctx, record, person.Tenant, "user-sso-link", "User", person.ID, http.StatusCreated); err != nil {
+			// Fail closed: a link nobody can account for must not sign anyone in.
+			_, uerr := ids.UnlinkSSO(ctx, op, person.ID, p.Issuer, *subject)
+			return fmt.Errorf("not linked: its audit event could not be recorded: %w", errors.Join(err, uerr))
+		}
+		fmt.Fprintf(env.Stdout, "sso-link: %s to %s/%s\n", person.ID, p.Tenant, p.Name)
+		return nil
+	})
 }

@@ -54,9 +54,13 @@ type Config struct {
 	Alerts          Alerts    `toml:"audit_alerts"`     // audit alert rules and delivery
 	Passwords       Passwords `toml:"passwords"`        // people's password policy and hashing
 	Sessions        Sessions  `toml:"sessions"`         // people's session lengths
+	SignIn          SignIn    `toml:"sign_in"`          // sign-in throttling
 	// IPAllowlist restricts where requests may come from, per tenant,
 	// role and sensitive operation ([[ip_allowlist]] tables).
 	IPAllowlist []AllowRule `toml:"ip_allowlist"`
+	// SSO lists tenants' OpenID Connect identity providers for staff
+	// single sign-on ([[sso]] tables; see sso.go).
+	SSO []SSOProvider `toml:"sso"`
 }
 
 // Sessions sets how long people's sessions last.
@@ -65,6 +69,14 @@ type Sessions struct {
 	Lifetime    Duration `toml:"lifetime"`     // WARD_SESSION_LIFETIME: absolute, default 12h
 	// TenantIdleTimeouts overrides IdleTimeout per tenant (1m to 30m).
 	TenantIdleTimeouts map[string]Duration `toml:"tenant_idle_timeouts"`
+}
+
+// SignIn sets sign-in throttling beyond the per-account lockout.
+type SignIn struct {
+	// PerIPPerMinute bounds sign-in attempts from one address (an IPv6
+	// /64) per minute, counted in the database so instances share it
+	// (WARD_SIGN_IN_PER_IP_PER_MINUTE, default 30).
+	PerIPPerMinute int `toml:"per_ip_per_minute"`
 }
 
 // AllowRule is one IP allowlist rule: requests of Tenant ("" every
@@ -220,7 +232,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			set(n)
 		}
 	}
-	ints := map[string]*int{"WARD_TOKEN_RATE_BURST": &c.TokenRate.Burst,
+	ints := map[string]*int{"WARD_TOKEN_RATE_BURST": &c.TokenRate.Burst, "WARD_SIGN_IN_PER_IP_PER_MINUTE": &c.SignIn.PerIPPerMinute,
 		"WARD_AUDIT_ALERT_MAX_PATIENTS": &c.Alerts.MaxPatients, "WARD_AUDIT_ALERT_DENIALS": &c.Alerts.Denials}
 	for k, p := range ints {
 		if v := getenv(k); v != "" {
@@ -268,6 +280,12 @@ func (c *Config) FinishData() error {
 	}
 	if c.Passwords.Policy != "hipaa" && c.Passwords.Policy != "nist" {
 		return fmt.Errorf("passwords.policy must be \"hipaa\" or \"nist\", not %q", c.Passwords.Policy)
+	}
+	if c.SignIn.PerIPPerMinute == 0 {
+		c.SignIn.PerIPPerMinute = 30
+	}
+	if c.SignIn.PerIPPerMinute < 1 || c.SignIn.PerIPPerMinute > 100000 {
+		return errors.New("sign_in.per_ip_per_minute must be between 1 and 100000")
 	}
 	return c.Sessions.finish()
 }
@@ -366,6 +384,9 @@ func (c *Config) Finish() error {
 		return errors.New("base_url must be an https:// URL")
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if err := c.FinishSSO(); err != nil {
+		return err
+	}
 	return c.Alerts.finish()
 }
 

@@ -65,6 +65,9 @@ type SignIn struct {
 	// Factors lists what can answer the next step: "totp", "webauthn"
 	// and (at StepTOTP) "recovery".
 	Factors []string
+	// Linked is set when SignInExternal linked the account to the
+	// provider's person by e-mail address, for the audit trail.
+	Linked bool
 }
 
 // ErrChallenge means a challenge token is unknown, expired, already used

@@ -102,4 +102,22 @@ type Store interface {
 	// TakeCeremony deletes and returns the ceremony of owner and
 	// purpose, or ErrNotFound; only one caller gets it.
 	TakeCeremony(ctx context.Context, owner []byte, purpose Purpose) (Ceremony, error)
+
+	// PeopleByEmail lists a tenant's accounts whose e-mail address is
+	// email, compared without regard to ASCII case.
+	PeopleByEmail(ctx context.Context, tenant, email string) ([]Person, error)
+	// SSOLink returns the link of subject at issuer, or ErrNotFound.
+	SSOLink(ctx context.Context, issuer, subject string) (SSOLink, error)
+	// CreateSSOLink stores a link; ErrExists if the subject is linked
+	// already, or the account has a link at that issuer.
+	CreateSSOLink(ctx context.Context, l SSOLink) error
+	// DeleteSSOLinks deletes the account's link to subject at issuer
+	// (subject "": all its links at issuer) and returns how many.
+	DeleteSSOLinks(ctx context.Context, personID, issuer, subject string) (int, error)
+	// PutSSOStart stores a sign-in at a provider in progress and deletes
+	// those expired by now.
+	PutSSOStart(ctx context.Context, st SSOStart, now time.Time) error
+	// TakeSSOStart deletes and returns the sign-in with that state hash,
+	// or ErrNotFound; only one caller gets it.
+	TakeSSOStart(ctx context.Context, stateHash []byte) (SSOStart, error)
 }

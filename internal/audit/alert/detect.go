@@ -209,7 +209,7 @@ const (
 
 var exportSubtypes = map[string]bool{"export": true, "bulk-export": true, "deid-export": true}
 
-var signInSubtypes = map[string]bool{"token": true, "login": true, "sso-login": true}
+var signInSubtypes = map[string]bool{"token": true, "login": true, "sso-callback": true}
 
 func isPerson(e audit.Event) bool { return e.ActorKind == "user" }
 
