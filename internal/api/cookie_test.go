@@ -126,10 +126,20 @@ func TestEndSessions(t *testing.T) {
 	}
 	// Another person's sessions: an administrator yes, a colleague no.
 	o := open(other)
+	if r := call(h, "GET", "/admin/users/"+other.ID+"/sessions", a, nil); r.StatusCode != http.StatusForbidden {
+		t.Errorf("a nurse lists a colleague's sessions: %d", r.StatusCode)
+	}
+	adminTok := open(admin)
+	if r := call(h, "GET", "/admin/users/"+other.ID+"/sessions", adminTok, nil); r.StatusCode != http.StatusOK || strings.Count(string(r.Body), `"id"`) != 1 {
+		t.Errorf("the admin lists them: %d %s", r.StatusCode, r.Body)
+	}
+	if r := call(h, "GET", "/admin/users/u-nobody/sessions", adminTok, nil); r.StatusCode != http.StatusNotFound {
+		t.Errorf("an unknown account's sessions: %d", r.StatusCode)
+	}
 	if r := call(h, "DELETE", "/admin/users/"+other.ID+"/sessions", a, nil); r.StatusCode != http.StatusForbidden {
 		t.Errorf("a nurse ends a colleague's sessions: %d", r.StatusCode)
 	}
-	if r := call(h, "DELETE", "/admin/users/"+other.ID+"/sessions", open(admin), nil); r.StatusCode != http.StatusOK {
+	if r := call(h, "DELETE", "/admin/users/"+other.ID+"/sessions", adminTok, nil); r.StatusCode != http.StatusOK {
 		t.Errorf("the admin ends them: %d %s", r.StatusCode, r.Body)
 	}
 	if r := call(h, "GET", "/auth/sessions", o, nil); r.StatusCode != http.StatusUnauthorized {

@@ -35,8 +35,7 @@ func (s *Server) invite(c *call) (*reply, error) {
 	if req.Tenant == "" {
 		req.Tenant = c.p.Tenant
 	}
-	by := identity.Actor{ID: c.p.ID, Role: c.p.Role, Tenant: c.p.Tenant}
-	inv, tok, err := s.d.People.Invite(c.r.Context(), by, identity.NewInvitation{Tenant: req.Tenant, Role: req.Role,
+	inv, tok, err := s.d.People.Invite(c.r.Context(), c.actor(), identity.NewInvitation{Tenant: req.Tenant, Role: req.Role,
 		Email: req.Email, Name: req.Name, TTL: time.Duration(req.TTLHours) * time.Hour})
 	c.event(audit.ActionCreate, "invitation", "Invitation", "", 0)
 	if err != nil {

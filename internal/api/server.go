@@ -118,6 +118,7 @@ func (s *Server) routes() {
 	s.fhir("GET /auth/sessions", "sessions", s.sessions)
 	s.fhir("DELETE /auth/sessions", "sessions-end", s.endSessions)
 	s.fhir("DELETE /auth/sessions/{id}", "sessions-end", s.endSessions)
+	s.fhir("GET /admin/users/{user}/sessions", "sessions", s.sessions)
 	s.fhir("DELETE /admin/users/{user}/sessions", "sessions-end", s.endSessions)
 	s.fhir("POST /auth/step-up", "step-up", s.stepUp)
 	s.fhir("POST /auth/pin", "pin-set", s.setPIN)

@@ -116,16 +116,31 @@ func (s *Server) endSessions(c *call) (*reply, error) {
 			keep = c.token
 		}
 	}
-	by := identity.Actor{ID: c.p.ID, Role: c.p.Role, Tenant: c.p.Tenant}
-	n, err := s.d.People.EndSessions(c.r.Context(), by, person, ref, keep)
+	n, err := s.d.People.EndSessions(c.r.Context(), c.actor(), person, ref, keep)
 	c.event(audit.ActionDelete, "sessions-end", "User", person, 0)
-	switch {
-	case errors.Is(err, identity.ErrNotFound):
-		return outcomeReply(c.rid, http.StatusNotFound, issue("not-found", "no such session or account")), nil
-	case errors.Is(err, identity.ErrForbidden):
-		return outcomeReply(c.rid, http.StatusForbidden, issue("forbidden", "you may end only your own sessions and those of accounts you administer")), nil
-	case err != nil:
+	if rep := sessionsDenied(c, err); rep != nil {
+		return rep, nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	return jsonReply(map[string]any{"ended": n})
+}
+
+// actor is the call's person as an identity actor.
+func (c *call) actor() identity.Actor {
+	return identity.Actor{ID: c.p.ID, Role: c.p.Role, Tenant: c.p.Tenant}
+}
+
+// sessionsDenied answers a refused session listing or ending: 404 for
+// an unknown account or session, 403 for another's account the caller
+// does not administer; nil for other errors, which the caller returns.
+func sessionsDenied(c *call, err error) *reply {
+	switch {
+	case errors.Is(err, identity.ErrNotFound):
+		return outcomeReply(c.rid, http.StatusNotFound, issue("not-found", "no such session or account"))
+	case errors.Is(err, identity.ErrForbidden):
+		return outcomeReply(c.rid, http.StatusForbidden, issue("forbidden", "only your own sessions, or those of accounts you administer"))
+	}
+	return nil
 }

@@ -28,7 +28,7 @@ type People interface {
 	PersonOf(ctx context.Context, token string) (identity.Person, error)
 	Authenticate(ctx context.Context, token string) (identity.Session, error)
 	Logout(ctx context.Context, token string) error
-	Sessions(ctx context.Context, personID string) ([]identity.Session, error)
+	Sessions(ctx context.Context, by identity.Actor, personID string) ([]identity.Session, error)
 	Resume(ctx context.Context, token string, proof identity.Proof) (identity.Session, error)
 	StepUp(ctx context.Context, token, pw string) (identity.Session, error)
 	SetPIN(ctx context.Context, id, pw, pin string) error
@@ -180,7 +180,11 @@ func (s *Server) login(c *call, req signInRequest) (int, any) {
 
 // signInStep answers a step that leads to another.
 func signInStep(in identity.SignIn) map[string]any {
-	return map[string]any{"status": in.Step, "mfa_token": in.Token.Reveal(), "factors": in.Factors}
+	body := map[string]any{"status": in.Step, "mfa_token": in.Token.Reveal(), "factors": in.Factors}
+	if !in.PasswordExpires.IsZero() {
+		body["password_expires_at"] = in.PasswordExpires.UTC().Format(time.RFC3339)
+	}
+	return body
 }
 
 // signInQuota counts a sign-in attempt from the caller's address (an
@@ -323,7 +327,15 @@ func (s *Server) sessions(c *call) (*reply, error) {
 	if c.p.Kind != "user" {
 		return outcomeReply(c.rid, http.StatusBadRequest, issue("not-supported", "only people have sessions")), nil
 	}
-	ss, err := s.d.People.Sessions(c.r.Context(), c.p.ID)
+	person := c.r.PathValue("user")
+	if person == "" {
+		person = c.p.ID
+	}
+	ss, err := s.d.People.Sessions(c.r.Context(), c.actor(), person)
+	c.event(audit.ActionRead, "sessions", "User", person, 0)
+	if rep := sessionsDenied(c, err); rep != nil {
+		return rep, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -332,7 +344,6 @@ func (s *Server) sessions(c *call) (*reply, error) {
 		out = append(out, map[string]any{"id": x.Ref(), "created": x.Created.Format(time.RFC3339),
 			"last_used": x.Seen.Format(time.RFC3339), "expires": x.Expires.Format(time.RFC3339), "current": x.Ref() == c.p.Session})
 	}
-	c.event(audit.ActionRead, "sessions", "User", c.p.ID, 0)
 	return jsonReply(map[string]any{"sessions": out})
 }
 

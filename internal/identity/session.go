@@ -330,9 +330,21 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	return s.endSession(ctx, ses)
 }
 
-// Sessions lists a person's sessions.
-func (s *Service) Sessions(ctx context.Context, personID string) ([]Session, error) {
+// Sessions lists the sessions of account personID: people their own,
+// administrators those of the accounts they manage (the rules of Create).
+func (s *Service) Sessions(ctx context.Context, by Actor, personID string) ([]Session, error) {
+	if err := s.mayManageSessions(ctx, by, personID); err != nil {
+		return nil, err
+	}
 	return s.st.Sessions(ctx, personID)
+}
+
+func (s *Service) mayManageSessions(ctx context.Context, by Actor, personID string) error {
+	if by.ID == personID && !by.Operator {
+		return nil
+	}
+	_, err := s.managed(ctx, by, personID)
+	return err
 }
 
 // EndSessions ends sessions of account personID: the one named ref, or
@@ -340,10 +352,8 @@ func (s *Service) Sessions(ctx context.Context, personID string) ([]Session, err
 // own; administrators those of the accounts they manage (the rules of
 // Create). It returns how many ended; ErrNotFound if ref names none.
 func (s *Service) EndSessions(ctx context.Context, by Actor, personID, ref, keep string) (int, error) {
-	if by.ID != personID || by.Operator {
-		if _, err := s.managed(ctx, by, personID); err != nil {
-			return 0, err
-		}
+	if err := s.mayManageSessions(ctx, by, personID); err != nil {
+		return 0, err
 	}
 	if ref == "" && keep == "" {
 		return s.st.DeleteSessions(ctx, personID, nil, false)

@@ -65,6 +65,9 @@ type SignIn struct {
 	// Factors lists what can answer the next step: "totp", "webauthn"
 	// and (at StepTOTP) "recovery".
 	Factors []string
+	// PasswordExpires is set, at the password step of Login, when the
+	// password expires soon (the policy's warning period).
+	PasswordExpires time.Time
 	// Linked is set when SignInExternal linked the account to the
 	// provider's person by e-mail address, for the audit trail.
 	Linked bool
@@ -81,7 +84,17 @@ func (s *Service) Login(ctx context.Context, tenant, username, pw string) (SignI
 	if err != nil {
 		return SignIn{}, err
 	}
-	return s.nextStep(ctx, p)
+	// A password past the policy's maximum age must be replaced now; one
+	// close to it is announced.
+	expired, warn, at := s.check.Policy().Expiry(p.PasswordChanged, s.now())
+	if expired {
+		p.MustChangePassword = true
+	}
+	in, err := s.nextStep(ctx, p)
+	if warn && !expired {
+		in.PasswordExpires = at
+	}
+	return in, err
 }
 
 // nextStep issues the challenge for what p still needs.

@@ -3,6 +3,7 @@ package identity_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/wardhealth/ward/internal/auth/password"
 	"github.com/wardhealth/ward/internal/identity"
@@ -103,5 +104,43 @@ func TestSignInFlow(t *testing.T) {
 	// A wrong password starts nothing.
 	if _, err := s.Login(ctx, "clinic", "jsmith", "Tangerine-Orbit-48!"); !errors.Is(err, identity.ErrBadPassword) {
 		t.Errorf("wrong password: %v", err)
+	}
+}
+
+func TestPasswordMaxAge(t *testing.T) {
+	s, _, _, c := newServiceClock(t)
+	p, otp, err := s.Create(ctx, operator, identity.NewPerson{Tenant: "clinic", Username: "aging", Role: identity.RoleNurse})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pw = "Tangerine-Orbit-47!"
+	if err := s.ChangePassword(ctx, p.ID, otp.Reveal(), pw); err != nil {
+		t.Fatal(err)
+	}
+	login := func() identity.SignIn {
+		t.Helper()
+		in, err := s.Login(ctx, "clinic", "aging", pw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return in
+	}
+	// Fresh: no warning. Within 14 days of the 180: a warning with the date.
+	if in := login(); !in.PasswordExpires.IsZero() || in.Step != identity.StepEnroll {
+		t.Errorf("fresh password: %+v", in)
+	}
+	c.add(170 * 24 * time.Hour)
+	if in := login(); !in.PasswordExpires.Equal(c.now().Add(10*24*time.Hour)) || in.Step != identity.StepEnroll {
+		t.Errorf("10 days before expiry: expires %v, step %s", in.PasswordExpires, in.Step)
+	}
+	// Past 180 days the sign-in must set a new password first.
+	c.add(10 * 24 * time.Hour)
+	in := login()
+	if in.Step != identity.StepPassword {
+		t.Fatalf("expired password: step %s", in.Step)
+	}
+	next, err := s.NewPassword(ctx, in.Token.Reveal(), "Copper-Lantern-83%")
+	if err != nil || next.Step != identity.StepEnroll {
+		t.Fatalf("after the new password: %+v %v", next, err)
 	}
 }
