@@ -36,9 +36,9 @@ type People interface {
 	BeginWebAuthn(ctx context.Context, purpose identity.Purpose, token string) ([]byte, error)
 	FinishWebAuthn(ctx context.Context, purpose identity.Purpose, token string, response []byte) (identity.WebAuthnResult, error)
 	EndSessions(ctx context.Context, by identity.Actor, personID, ref, keep string) (int, error)
-	Invite(ctx context.Context, by identity.Actor, in identity.NewInvitation) (identity.Invitation, identity.InvitationToken, error)
+	Invite(ctx context.Context, by identity.Actor, in identity.NewInvitation) (identity.Invitation, identity.Token, error)
 	Accept(ctx context.Context, token, username, pw string) (identity.Person, identity.SignIn, error)
-	BeginSSO(ctx context.Context, tenant, provider, state, nonce, verifier string) (identity.SSOBinding, error)
+	BeginSSO(ctx context.Context, tenant, provider, state, nonce, verifier string) (identity.Token, error)
 	TakeSSO(ctx context.Context, tenant, provider, state, binding string) (nonce, verifier string, err error)
 	SignInExternal(ctx context.Context, tenant, issuer, subject, email string, emailVerified, mfa, linkByEmail bool) (identity.SignIn, identity.Opened, error)
 }

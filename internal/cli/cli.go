@@ -193,6 +193,28 @@ func parse(fs *flag.FlagSet, args []string, maxArgs int) error {
 	return nil
 }
 
+// parseWithID parses a command whose one argument, an id, may come
+// before the flags (as synopses show it) or after them: the flag package
+// stops at the first argument, so an id in front is taken off first. It
+// returns "" when there is no id.
+func parseWithID(fs *flag.FlagSet, args []string) (string, error) {
+	var id string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		id, args = args[0], args[1:]
+	}
+	maxArgs := 1
+	if id != "" {
+		maxArgs = 0
+	}
+	if err := parse(fs, args, maxArgs); err != nil {
+		return "", err
+	}
+	if id == "" {
+		id = fs.Arg(0)
+	}
+	return id, nil
+}
+
 func logger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	l.UnmarshalText([]byte(level))
@@ -417,21 +439,9 @@ func clientCmd(args []string, env Env) error {
 		grace := fs.Duration("grace", 0, fmt.Sprintf("keep the old secret working this long (at most %gh); default: it stops at once", auth.MaxRotationGrace.Hours()))
 		revoke := fs.Bool("revoke-tokens", false, "revoke the client's access tokens at once (default: they last until they expire)")
 		asJSON := fs.Bool("json", false, "print {\"client_id\", \"client_secret\", \"previous_secret_expires_at\", \"tokens_revoked\"} as JSON")
-		// The ID comes first, as the synopsis shows; the flag package
-		// stops at the first argument, so parse the flags after it.
-		var id string
-		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-			id, args = args[0], args[1:]
-		}
-		maxArgs := 1
-		if id != "" {
-			maxArgs = 0
-		}
-		if err := parse(fs, args, maxArgs); err != nil {
+		id, err := parseWithID(fs, args)
+		if err != nil {
 			return err
-		}
-		if id == "" {
-			id = fs.Arg(0)
 		}
 		if id == "" {
 			fs.Usage()

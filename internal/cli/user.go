@@ -237,21 +237,9 @@ func ssoLinkCmd(sub string, args []string, env Env) error {
 	c.register(fs, false)
 	provider := fs.String("provider", "", "the identity provider, as TENANT/NAME of an [[sso]] table (required)")
 	subject := fs.String("subject", "", "the person's subject (sub claim) at the provider")
-	// The ID comes first, as the synopsis shows; the flag package stops
-	// at the first argument, so parse the flags after it.
-	var id string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		id, args = args[0], args[1:]
-	}
-	maxArgs := 1
-	if id != "" {
-		maxArgs = 0
-	}
-	if err := parse(fs, args, maxArgs); err != nil {
+	id, err := parseWithID(fs, args)
+	if err != nil {
 		return err
-	}
-	if id == "" {
-		id = fs.Arg(0)
 	}
 	tenant, name, _ := strings.Cut(*provider, "/")
 	if id == "" || tenant == "" || name == "" || sub == "sso-link" && *subject == "" {

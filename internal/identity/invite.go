@@ -2,10 +2,8 @@ package identity
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -36,17 +34,6 @@ type Invitation struct {
 	PersonID  string    // the account it created
 }
 
-// InvitationToken is the bearer of an invitation, to hand to the
-// invitee (in a link, say). String, GoString and MarshalText redact it.
-type InvitationToken string
-
-func (InvitationToken) String() string               { return "[redacted]" }
-func (InvitationToken) GoString() string             { return "[redacted]" }
-func (InvitationToken) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
-
-// Reveal returns the token itself.
-func (t InvitationToken) Reveal() string { return string(t) }
-
 // NewInvitation is what an administrator gives to invite someone.
 type NewInvitation struct {
 	Tenant string
@@ -63,7 +50,7 @@ var ErrInvitation = errors.New("identity: invitation unknown, expired or already
 // Invite creates an invitation under the rules of Create: a tenant admin
 // invites non-admins to their own tenant; only a super-admin (or the
 // operator) invites an admin. Super-admins are not invited.
-func (s *Service) Invite(ctx context.Context, by Actor, in NewInvitation) (Invitation, InvitationToken, error) {
+func (s *Service) Invite(ctx context.Context, by Actor, in NewInvitation) (Invitation, Token, error) {
 	if in.TTL == 0 {
 		in.TTL = DefaultInvitationTTL
 	}
@@ -80,13 +67,12 @@ func (s *Service) Invite(ctx context.Context, by Actor, in NewInvitation) (Invit
 	if err := may(by, p); err != nil {
 		return Invitation{}, "", err
 	}
-	raw := make([]byte, 32)
-	if _, err := io.ReadFull(s.rand, raw); err != nil {
-		return Invitation{}, "", fmt.Errorf("identity: random: %w", err)
+	tok, err := s.newToken(invitationPrefix)
+	if err != nil {
+		return Invitation{}, "", err
 	}
-	tok := invitationPrefix + base64.RawURLEncoding.EncodeToString(raw)
 	now := s.now().UTC()
-	inv := Invitation{Hash: hashToken(tok), Tenant: p.Tenant, Role: p.Role, Email: p.Email, Name: p.Name,
+	inv := Invitation{Hash: hashToken(tok.Reveal()), Tenant: p.Tenant, Role: p.Role, Email: p.Email, Name: p.Name,
 		CreatedBy: by.ID, Created: now, Expires: now.Add(in.TTL)}
 	if by.Operator {
 		inv.CreatedBy = "operator"
@@ -94,7 +80,7 @@ func (s *Service) Invite(ctx context.Context, by Actor, in NewInvitation) (Invit
 	if err := s.st.CreateInvitation(ctx, inv); err != nil {
 		return Invitation{}, "", err
 	}
-	return inv, InvitationToken(tok), nil
+	return inv, tok, nil
 }
 
 // Accept redeems an invitation: it creates the invitee's account with

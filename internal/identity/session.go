@@ -2,12 +2,9 @@ package identity
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -102,30 +99,18 @@ type Locked struct {
 func (e *Locked) Error() string        { return ErrSessionLocked.Error() }
 func (e *Locked) Is(target error) bool { return target == ErrSessionLocked }
 
-// SessionToken is a bearer credential. String, GoString and MarshalText
-// redact it; Reveal returns it once, to its owner.
-type SessionToken string
-
-func (SessionToken) String() string               { return "[redacted]" }
-func (SessionToken) GoString() string             { return "[redacted]" }
-func (SessionToken) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
-
-// Reveal returns the token itself.
-func (t SessionToken) Reveal() string { return string(t) }
-
 // StartSession opens a session for p, who has passed every sign-in step,
 // and clears its failed sign-ins.
-func (s *Service) StartSession(ctx context.Context, p Person) (SessionToken, Session, error) {
+func (s *Service) StartSession(ctx context.Context, p Person) (Token, Session, error) {
 	if p.Disabled {
 		return "", Session{}, ErrSessionEnded
 	}
-	raw := make([]byte, 32)
-	if _, err := io.ReadFull(s.rand, raw); err != nil {
-		return "", Session{}, fmt.Errorf("identity: random: %w", err)
+	tok, err := s.newToken(SessionTokenPrefix)
+	if err != nil {
+		return "", Session{}, err
 	}
-	tok := SessionTokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
 	now := s.now().UTC()
-	ses := Session{Hash: hashToken(tok), PersonID: p.ID, Tenant: p.Tenant, Role: p.Role,
+	ses := Session{Hash: hashToken(tok.Reveal()), PersonID: p.ID, Tenant: p.Tenant, Role: p.Role,
 		Created: now, Seen: now, Expires: now.Add(s.lifetime), Idle: s.idleFor(p.Tenant)}
 	if err := s.st.CreateSession(ctx, ses); err != nil {
 		return "", Session{}, err
@@ -133,7 +118,7 @@ func (s *Service) StartSession(ctx context.Context, p Person) (SessionToken, Ses
 	if _, err := s.st.RecordLogin(ctx, p.ID, true, lockAfter, time.Time{}); err != nil {
 		return "", Session{}, err
 	}
-	return SessionToken(tok), ses, nil
+	return tok, ses, nil
 }
 
 // idleFor is the idle timeout of a tenant's people.
@@ -371,11 +356,6 @@ func (s *Service) EndSessions(ctx context.Context, by Actor, personID, ref, keep
 		}
 	}
 	return 0, ErrNotFound
-}
-
-func hashToken(tok string) []byte {
-	h := sha256.Sum256([]byte(tok))
-	return h[:]
 }
 
 // lockUntil is when an account with failures failed sign-ins in a row

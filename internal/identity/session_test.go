@@ -11,7 +11,7 @@ import (
 )
 
 // signedIn creates a physician in tenant clinic and opens a session.
-func signedIn(t *testing.T, s *identity.Service) (identity.Person, identity.OneTimePassword, identity.SessionToken) {
+func signedIn(t *testing.T, s *identity.Service) (identity.Person, identity.OneTimePassword, identity.Token) {
 	t.Helper()
 	p, otp, err := s.Create(ctx, operator, identity.NewPerson{Tenant: "clinic", Username: "jsmith", Role: identity.RolePhysician})
 	if err != nil {

@@ -2,10 +2,7 @@ package identity
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
-	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -46,21 +43,10 @@ type Challenge struct {
 	Expires  time.Time
 }
 
-// ChallengeToken is the bearer of a sign-in in progress. String,
-// GoString and MarshalText redact it.
-type ChallengeToken string
-
-func (ChallengeToken) String() string               { return "[redacted]" }
-func (ChallengeToken) GoString() string             { return "[redacted]" }
-func (ChallengeToken) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
-
-// Reveal returns the token itself.
-func (t ChallengeToken) Reveal() string { return string(t) }
-
 // SignIn is the outcome of a step that does not yet open a session.
 type SignIn struct {
 	Step     Step
-	Token    ChallengeToken
+	Token    Token  // the challenge of the next step
 	PersonID string // for the audit trail
 	// Factors lists what can answer the next step: "totp", "webauthn"
 	// and (at StepTOTP) "recovery".
@@ -108,12 +94,11 @@ func (s *Service) nextStep(ctx context.Context, p Person) (SignIn, error) {
 	case !has:
 		step = StepEnroll
 	}
-	raw := make([]byte, 32)
-	if _, err := io.ReadFull(s.rand, raw); err != nil {
-		return SignIn{}, fmt.Errorf("identity: random: %w", err)
+	tok, err := s.newToken(challengePrefix)
+	if err != nil {
+		return SignIn{}, err
 	}
-	tok := challengePrefix + base64.RawURLEncoding.EncodeToString(raw)
-	c := Challenge{Hash: hashToken(tok), PersonID: p.ID, Step: step, Expires: s.now().UTC().Add(ChallengeTTL)}
+	c := Challenge{Hash: hashToken(tok.Reveal()), PersonID: p.ID, Step: step, Expires: s.now().UTC().Add(ChallengeTTL)}
 	if err := s.st.CreateChallenge(ctx, c); err != nil {
 		return SignIn{}, err
 	}
@@ -121,7 +106,7 @@ func (s *Service) nextStep(ctx context.Context, p Person) (SignIn, error) {
 	if err != nil {
 		return SignIn{}, err
 	}
-	return SignIn{Step: step, Token: ChallengeToken(tok), PersonID: p.ID, Factors: factors}, nil
+	return SignIn{Step: step, Token: tok, PersonID: p.ID, Factors: factors}, nil
 }
 
 // factors lists what can answer step for p.
@@ -234,7 +219,7 @@ func (s *Service) BeginEnrolment(ctx context.Context, token string) (mfa.Enrolme
 
 // Opened is a completed sign-in.
 type Opened struct {
-	Token         SessionToken
+	Token         Token // the session's
 	Session       Session
 	RecoveryCodes []string // at enrolment only: show once
 	RecoveryLeft  int      // after a recovery code (FinishRecovery): how many are left

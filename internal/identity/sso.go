@@ -3,10 +3,8 @@ package identity
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 )
@@ -79,38 +77,26 @@ type SSOStart struct {
 func (SSOStart) String() string   { return "identity.SSOStart{[redacted]}" }
 func (SSOStart) GoString() string { return "identity.SSOStart{[redacted]}" }
 
-// SSOBinding ties a sign-in at a provider to the browser that began it:
-// the API keeps it in a cookie and BeginSSO keeps only its hash. String,
-// GoString and MarshalText redact it.
-type SSOBinding string
-
-func (SSOBinding) String() string               { return "[redacted]" }
-func (SSOBinding) GoString() string             { return "[redacted]" }
-func (SSOBinding) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
-
-// Reveal returns the binding value itself.
-func (b SSOBinding) Reveal() string { return string(b) }
-
 // BeginSSO keeps the secrets of a sign-in at provider of tenant (state,
 // nonce and PKCE verifier, from internal/auth/sso) for SSOTTL and
-// returns the binding value for the browser that began it. Only the
-// state's hash is kept as the key.
-func (s *Service) BeginSSO(ctx context.Context, tenant, provider, state, nonce, verifier string) (SSOBinding, error) {
+// returns the binding value for the browser that began it (the API
+// keeps it in a cookie; BeginSSO keeps only its hash). Only the state's
+// hash is kept as the key.
+func (s *Service) BeginSSO(ctx context.Context, tenant, provider, state, nonce, verifier string) (Token, error) {
 	if tenant == "" || provider == "" || state == "" || len(state) > maxState || nonce == "" || verifier == "" {
 		return "", fmt.Errorf("%w: incomplete sign-in", ErrInvalid)
 	}
-	raw := make([]byte, 32)
-	if _, err := io.ReadFull(s.rand, raw); err != nil {
-		return "", fmt.Errorf("identity: random: %w", err)
+	b, err := s.newToken(ssoBindingPrefix)
+	if err != nil {
+		return "", err
 	}
-	b := ssoBindingPrefix + base64.RawURLEncoding.EncodeToString(raw)
 	now := s.now().UTC()
-	st := SSOStart{StateHash: hashToken(state), BindingHash: hashToken(b), Tenant: tenant, Provider: provider,
+	st := SSOStart{StateHash: hashToken(state), BindingHash: hashToken(b.Reveal()), Tenant: tenant, Provider: provider,
 		Nonce: nonce, Verifier: verifier, Expires: now.Add(SSOTTL)}
 	if err := s.st.PutSSOStart(ctx, st, now); err != nil {
 		return "", err
 	}
-	return SSOBinding(b), nil
+	return b, nil
 }
 
 // TakeSSO ends the sign-in with that state, begun at provider of tenant
