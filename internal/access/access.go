@@ -1,10 +1,15 @@
 // Package access makes access-control decisions. It is pure: no I/O, no
 // clock, no globals; every input is in the arguments, so decisions are
-// table-tested. Later issues add compartments, consent, masks and
-// break-glass here.
+// table-tested. A decision combines the role's privileges with the
+// patient compartment the resource is in and what the caller found
+// between the subject and those patients (care relationship, the
+// patient's own record, an emergency grant).
 package access
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Action is a FHIR interaction class.
 type Action string
@@ -31,18 +36,50 @@ type Subject struct {
 	ID     string
 	Role   string
 	Tenant string
+	// FHIRUser is the FHIR resource a person's account stands for
+	// (Patient/… for a patient), "" if none.
+	FHIRUser string
+	// OrgWide is set when the deployment grants the subject's role every
+	// patient of the tenant (no care relationship needed).
+	OrgWide bool
 }
 
 // Resource is what is being acted on.
 type Resource struct {
 	Tenant string
 	Type   string
+	// Patients are the ids of the patients whose compartment the
+	// resource is in; nil when it is in none, or for a type-level check
+	// (a search before its matches are known).
+	Patients []string
+	// Relation is what the caller found between the subject and those
+	// patients.
+	Relation Relation
+}
+
+// Relation is what links a subject to a resource's patients.
+type Relation struct {
+	// Care: the subject is on a CareTeam of, a participant in an
+	// Encounter of, or the general practitioner of one of the patients.
+	Care bool
+	// BreakGlass: the subject holds an active emergency grant for one of
+	// them; BreakGlassWrite if the grant allows writing.
+	BreakGlass, BreakGlassWrite bool
+	// Consent is the patients' Consents' decision for this access
+	// (EvaluateConsents): a deny hides the record unless break-glass.
+	Consent ConsentDecision
 }
 
 // Decision is the answer; Reason is safe to show and log (no PHI).
 type Decision struct {
 	Allow  bool
 	Reason string
+	// Hide is set on a denial because the resource is in a compartment
+	// the subject may not see: answer as if it did not exist (404).
+	Hide bool
+	// BreakGlass is set when only an emergency grant allows it: the
+	// access is audited with purpose of use BTG.
+	BreakGlass bool
 }
 
 // Decide answers whether s may do a on r.
@@ -69,10 +106,51 @@ func Decide(s Subject, a Action, r Resource) Decision {
 		}
 		return Decision{Reason: s.Role + " role: no access to clinical content"}
 	}
-	if privs, ok := staff[s.Role]; ok {
-		return decideStaff(s.Role, privs, a, r.Type)
+	privs, ok := staff[s.Role]
+	if !ok {
+		return Decision{Reason: "role has no FHIR privileges"}
 	}
-	return Decision{Reason: "role has no FHIR privileges"}
+	d := decideStaff(s.Role, privs, a, r.Type)
+	if !d.Allow || len(r.Patients) == 0 {
+		return d
+	}
+	return decideCompartment(s, a, r, d)
+}
+
+// careRoles see a patient's compartment only with a care relationship
+// (or an organisation-wide grant, or break-glass).
+var careRoles = []string{"physician", "nurse", "lab-technician", "front-desk", "billing"}
+
+// decideCompartment narrows d, a privilege the role has, to the patients
+// the subject may see: their own record for a patient, a care
+// relationship (or an organisation-wide grant) for staff, and otherwise
+// an emergency grant, audited as BTG.
+func decideCompartment(s Subject, a Action, r Resource, d Decision) Decision {
+	if s.Role == "patient" {
+		self, ok := strings.CutPrefix(s.FHIRUser, "Patient/")
+		if ok && slices.Contains(r.Patients, self) {
+			return Decision{Allow: true, Reason: "patient role: their own record"}
+		}
+		return Decision{Hide: true, Reason: "patient role: another patient's record"}
+	}
+	if !slices.Contains(careRoles, s.Role) {
+		return Decision{Hide: true, Reason: s.Role + " role: no access to patients' records"}
+	}
+	if r.Relation.Consent.Effect == ConsentDeny {
+		if r.Relation.BreakGlass && (slices.Contains(readOnly, a) || r.Relation.BreakGlassWrite) {
+			return Decision{Allow: true, BreakGlass: true, Reason: d.Reason + ", by emergency access (break-glass) over the patient's Consent"}
+		}
+		return Decision{Hide: true, Reason: s.Role + " role: " + r.Relation.Consent.Reason}
+	}
+	switch {
+	case s.OrgWide:
+		return Decision{Allow: true, Reason: d.Reason + ", every patient of the tenant (organisation-wide grant)"}
+	case r.Relation.Care:
+		return Decision{Allow: true, Reason: d.Reason + ", a patient in their care"}
+	case r.Relation.BreakGlass && (slices.Contains(readOnly, a) || r.Relation.BreakGlassWrite):
+		return Decision{Allow: true, BreakGlass: true, Reason: d.Reason + ", by emergency access (break-glass)"}
+	}
+	return Decision{Hide: true, Reason: s.Role + " role: the patient is not in their care"}
 }
 
 // Resource groups, for role privileges.
@@ -115,18 +193,30 @@ var staff = map[string][]grant{
 		{demographics, readWrite},
 		{scheduling, readOnly},
 	},
-	// A lab technician updates results, and reads only what that needs.
+	// A lab technician updates results, and reads only what that needs:
+	// the patient, to match a specimen (masked: no contact details).
 	"lab-technician": {
 		{labResults, []Action{Read, Search, Update}},
+		{[]string{"Patient"}, []Action{Read, Search}},
 	},
 	"front-desk": {
 		{demographics, readWrite},
 		{scheduling, readWrite},
 		{[]string{"Coverage"}, readOnly},
 	},
+	// Billing codes claims from encounters, conditions and procedures;
+	// the shipped field masks withhold results, values and notes.
 	"billing": {
 		{financial, readWrite},
 		{demographics, readOnly},
+		{clinical, readOnly},
+	},
+	// A patient reads their own record (decideCompartment) and the
+	// practitioners, organisations and locations it names.
+	"patient": {
+		{clinical, readOnly},
+		{demographics, readOnly},
+		{scheduling, readOnly},
 	},
 }
 

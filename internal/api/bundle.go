@@ -39,6 +39,10 @@ func (s *Server) bundle(c *call) (*reply, error) {
 	if err := c.params(); err != nil {
 		return nil, err
 	}
+	if c.restricted() {
+		// Entries are not yet decided patient by patient: fail closed.
+		return nil, &forbiddenError{reason: "transaction and batch Bundles are for service clients and roles with an organisation-wide grant; send the requests one by one"}
+	}
 	res, err := c.readResource("Bundle")
 	if err != nil {
 		return nil, err

@@ -19,6 +19,9 @@ type invitationRequest struct {
 	Email    string `json:"email"`
 	Name     string `json:"name"`
 	TTLHours int    `json:"ttl_hours"` // default 72, at most 720
+	// FHIRUser links the new account to its FHIR resource, e.g. a
+	// patient's "Patient/123".
+	FHIRUser string `json:"fhir_user"`
 }
 
 // invite creates an invitation. The token is shown once, to the
@@ -36,7 +39,7 @@ func (s *Server) invite(c *call) (*reply, error) {
 		req.Tenant = c.p.Tenant
 	}
 	inv, tok, err := s.d.People.Invite(c.r.Context(), c.actor(), identity.NewInvitation{Tenant: req.Tenant, Role: req.Role,
-		Email: req.Email, Name: req.Name, TTL: time.Duration(req.TTLHours) * time.Hour})
+		Email: req.Email, Name: req.Name, FHIRUser: req.FHIRUser, TTL: time.Duration(req.TTLHours) * time.Hour})
 	c.event(audit.ActionCreate, "invitation", "Invitation", "", 0)
 	if err != nil {
 		status, body := s.failure(c, err)

@@ -82,6 +82,14 @@ type call struct {
 	// cookie, when set, is sent with the reply (a new session cookie, or
 	// one that clears it).
 	cookie *http.Cookie
+	// patients memoises the patients of the versions the call decided on
+	// (see patientsOf).
+	patients map[string][]string
+	// breakGlass is set once an emergency grant allowed an access: every
+	// event of the call then records purpose of use BTG.
+	breakGlass bool
+	// decided is set once the call asked the access package.
+	decided bool
 }
 
 // reply is what a handler produces; the pipeline records the audit
@@ -95,9 +103,33 @@ type reply struct {
 // handler acts on an authenticated, authorised call.
 type handler func(c *call) (*reply, error)
 
-// fhir registers a FHIR route. Every FHIR route goes through here, so
-// none can skip authentication, the access decision or the audit record.
-func (s *Server) fhir(pattern, subtype string, h handler) {
+// Route is a registered authenticated route; Data routes act on FHIR or
+// audit data and must make an access decision.
+type Route struct {
+	Pattern string
+	Data    bool
+}
+
+// Routes lists the authenticated routes, for tests that walk them.
+func (s *Server) Routes() []Route { return slices.Clone(s.routeList) }
+
+// fhir registers a route over FHIR or audit data. Every such route goes
+// through here, so none can skip authentication, the access decision or
+// the audit record: a handler that answers with success without asking
+// the access package (authorize, authorizeRecord, ...) is refused with
+// 500 instead, so a route added without its decision fails closed and
+// fails TestEveryRouteDecides.
+func (s *Server) fhir(pattern, subtype string, h handler) { s.authenticated(pattern, subtype, true, h) }
+
+// account registers an authenticated route over the caller's own account
+// (sessions, step-up, PIN) or account administration, which the identity
+// service decides rather than the access package.
+func (s *Server) account(pattern, subtype string, h handler) {
+	s.authenticated(pattern, subtype, false, h)
+}
+
+func (s *Server) authenticated(pattern, subtype string, data bool, h handler) {
+	s.routeList = append(s.routeList, Route{Pattern: pattern, Data: data})
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		ri := requestInfoFrom(r.Context())
 		c := &call{s: s, r: r, rid: ri.id, subtype: subtype}
@@ -126,6 +158,10 @@ func (s *Server) fhir(pattern, subtype string, h handler) {
 			if err != nil {
 				rep = c.errorReply(err)
 			}
+			if data && !c.decided && rep.status < http.StatusBadRequest {
+				s.d.Log.Error("route answered without an access decision; refused", "request_id", c.rid, "route", pattern)
+				rep = outcomeReply(c.rid, http.StatusInternalServerError, issue("exception", "internal error"))
+			}
 		}
 		// 4. Record, then write.
 		c.finish(w, rep)
@@ -141,11 +177,25 @@ func (c *call) finish(w http.ResponseWriter, rep *reply) {
 		if c.events[i].Outcome == 0 {
 			c.events[i].Outcome = rep.status
 		}
+		if c.breakGlass {
+			c.events[i].Purpose = audit.PurposeBreakGlass
+		}
 	}
 	if err := c.s.d.Audit.Record(c.r.Context(), c.events); err != nil {
 		c.s.d.Log.Error("audit record failed; refusing response", "request_id", c.rid, "err", err.Error())
 		rep = outcomeReply(c.rid, http.StatusServiceUnavailable, issue("transient", "the audit trail is unavailable; the request was not completed"))
 		rep.header.Set("Retry-After", "5")
+	}
+	if rep.body != nil && rep.status < http.StatusMultipleChoices && c.s.d.Masks.For(c.p.Role, "") {
+		// Minimum necessary: the role's field masks, on every resource
+		// of the answer (Bundle entries and contained ones too).
+		masked, err := c.s.d.Masks.Apply(c.p.Role, rep.body)
+		if err != nil {
+			c.s.d.Log.Error("field mask failed; refusing response", "request_id", c.rid, "err", err.Error())
+			rep = outcomeReply(c.rid, http.StatusInternalServerError, issue("exception", "internal error"))
+		} else {
+			rep.body = masked
+		}
 	}
 	for k, v := range rep.header {
 		w.Header()[k] = v
@@ -197,6 +247,18 @@ func (c *call) write(ops []store.Op, events func(results []store.Result)) ([]sto
 		c.events = c.events[:k]
 		tr.Committed()
 	}
+	for _, op := range ops {
+		typ := op.Type
+		if op.Doc != nil {
+			typ = op.Doc.Type()
+		}
+		if slices.Contains(careTypes, typ) {
+			c.s.care.invalidate(c.p.Tenant)
+		}
+		if typ == "Consent" {
+			c.s.consents.invalidate(c.p.Tenant)
+		}
+	}
 	return results, nil
 }
 
@@ -243,7 +305,8 @@ func (c *call) versionEvent(action, subtype string, v store.Version) *audit.Even
 
 // authorize asks the access package; a denial becomes a 403 error.
 func (c *call) authorize(a access.Action, typ string) error {
-	d := access.Decide(access.Subject{ID: c.p.ID, Role: c.p.Role, Tenant: c.p.Tenant}, a, access.Resource{Tenant: c.p.Tenant, Type: typ})
+	c.decided = true
+	d := access.Decide(c.subject(), a, access.Resource{Tenant: c.p.Tenant, Type: typ})
 	if !d.Allow {
 		return &forbiddenError{reason: d.Reason}
 	}

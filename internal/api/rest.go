@@ -1,9 +1,11 @@
 package api
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -25,6 +27,9 @@ func (s *Server) read(c *call) (*reply, error) {
 		return nil, err
 	}
 	v, err := s.d.Store.Read(c.r.Context(), c.p.Tenant, typ, id)
+	if err == nil {
+		err = c.authorizeRecord(access.Read, v)
+	}
 	if err != nil {
 		c.event(audit.ActionRead, "read", typ, id, 0)
 		return nil, err
@@ -46,6 +51,9 @@ func (s *Server) vread(c *call) (*reply, error) {
 		return nil, err
 	}
 	v, err := s.d.Store.VRead(c.r.Context(), c.p.Tenant, typ, id, vid)
+	if err == nil {
+		err = c.authorizeRecord(access.Read, v)
+	}
 	if err != nil {
 		c.event(audit.ActionRead, "vread", typ, id, vid)
 		return nil, err
@@ -74,6 +82,9 @@ func (s *Server) create(c *call) (*reply, error) {
 				return nil, err
 			}
 			v, err := s.d.Store.Read(c.r.Context(), c.p.Tenant, typ, ids[0])
+			if err == nil {
+				err = c.authorizeRecord(access.Read, v)
+			}
 			if err != nil {
 				c.event(audit.ActionRead, "create", typ, ids[0], 0)
 				return nil, err
@@ -85,6 +96,9 @@ func (s *Server) create(c *call) (*reply, error) {
 		}
 	}
 	res, err := c.readResource(typ)
+	if err == nil {
+		err = c.authorizeNew(access.Create, typ, newPatients(res))
+	}
 	if err != nil {
 		c.event(audit.ActionCreate, "create", typ, "", 0)
 		return nil, err
@@ -101,6 +115,16 @@ func (s *Server) create(c *call) (*reply, error) {
 	rep := s.versionReply(c, v, http.StatusCreated)
 	rep.header.Set("Location", s.versionURL(v))
 	return rep, nil
+}
+
+// newPatients are the patients whose compartment a resource about to be
+// written is in. A new Patient is in its own, which does not exist yet:
+// registering a patient needs only the privilege.
+func newPatients(res *fhir.Resource) []string {
+	if res.Type() == "Patient" {
+		return nil
+	}
+	return res.PatientIDs()
 }
 
 // writePrologue checks what update and delete share: no query
@@ -158,6 +182,20 @@ func (s *Server) put(c *call, typ, id string, ifMatch int64, conditional bool) (
 	}()
 	res, err := c.readResource(typ)
 	if err != nil {
+		return nil, err
+	}
+	// The caller must be allowed both the record as it is (else it is
+	// hidden: 404) and as it will be (403).
+	if cur := cmp.Or(id, res.ID()); cur != "" {
+		v, err := s.d.Store.Read(c.r.Context(), c.p.Tenant, typ, cur)
+		if err == nil {
+			err = c.authorizeRecord(access.Update, v)
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) || errors.As(err, new(*hiddenError)) {
+			return nil, err
+		}
+	}
+	if err := c.authorizeNew(access.Update, typ, newPatients(res)); err != nil {
 		return nil, err
 	}
 	op := store.Op{Kind: store.OpUpdate, Doc: res, IfMatch: ifMatch}
@@ -231,11 +269,17 @@ func (s *Server) remove(c *call, typ, id string, ifMatch int64) (*reply, error) 
 	// The deletion marker has no body: name the patient from the version
 	// it deletes.
 	patient := id
-	if typ != "Patient" {
-		patient = ""
-		if v, err := s.d.Store.Read(c.r.Context(), c.p.Tenant, typ, id); err == nil {
+	v, err := s.d.Store.Read(c.r.Context(), c.p.Tenant, typ, id)
+	if err == nil {
+		if err := c.authorizeRecord(access.Delete, v); err != nil {
+			c.event(audit.ActionDelete, "delete", typ, id, 0)
+			return nil, err
+		}
+		if typ != "Patient" {
 			patient = patientOf(v)
 		}
+	} else if typ != "Patient" {
+		patient = ""
 	}
 	out, err := c.write([]store.Op{{Kind: store.OpDelete, Type: typ, ID: id, IfMatch: ifMatch}}, func(out []store.Result) {
 		ev := c.event(audit.ActionDelete, "delete", typ, id, 0)
@@ -314,6 +358,15 @@ func (s *Server) history(c *call, typ, id string) (*reply, error) {
 		b.Link = append(b.Link, bundleLink{Relation: "next", URL: s.d.BaseURL + self + "?" + nq.Encode()})
 	}
 	for _, v := range vs {
+		if c.restricted() {
+			ok, err := c.visible(v)
+			if err != nil {
+				return nil, err
+			}
+			if !ok || v.Deleted { // a deletion marker has no body to judge it by
+				continue
+			}
+		}
 		c.versionEvent(audit.ActionRead, c.subtype, v)
 		e := bundleEntry{FullURL: s.resourceURL(v.Type, v.ID)}
 		method, url := http.MethodPut, v.Type+"/"+v.ID

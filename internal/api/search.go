@@ -156,7 +156,14 @@ func (s *Server) runSearch(c *call, typ string, comp *index.Compartment) (*reply
 			return nil, err
 		}
 	}
+	hidden := 0
 	for _, m := range res.Matches {
+		if ok, err := c.visibleMatch(m); err != nil {
+			return nil, err
+		} else if !ok {
+			hidden++
+			continue // a record the caller may not see is left out, unnamed
+		}
 		c.matchEvent(m)
 		body, err := elements(m.Body, q.Elements)
 		if err != nil {
@@ -164,9 +171,22 @@ func (s *Server) runSearch(c *call, typ string, comp *index.Compartment) (*reply
 		}
 		b.Entry = append(b.Entry, searchEntry{FullURL: s.resourceURL(m.Type, m.ID), Resource: body, Search: &entrySearch{Mode: "match"}})
 	}
+	if c.restricted() && b.Total != nil && (res.Next != nil || len(st.Starts) > 1) {
+		// The total counts only what the caller may see, which is known
+		// only when the whole result is this one page.
+		b.Total = nil
+	} else if b.Total != nil {
+		visible := *b.Total - int64(hidden)
+		b.Total = &visible
+	}
 	for _, m := range res.Included {
 		if err := c.authorize(access.Read, m.Type); err != nil {
 			continue // included resources the caller may not read are left out
+		}
+		if ok, err := c.visibleMatch(m); err != nil {
+			return nil, err
+		} else if !ok {
+			continue
 		}
 		c.matchEvent(m)
 		b.Entry = append(b.Entry, searchEntry{FullURL: s.resourceURL(m.Type, m.ID), Resource: m.Body, Search: &entrySearch{Mode: "include"}})
@@ -304,6 +324,16 @@ type searchEntry struct {
 
 type entrySearch struct {
 	Mode string `json:"mode"`
+}
+
+// visibleMatch reports whether the caller may read a search match; only
+// people whose access depends on the patient need the check.
+func (c *call) visibleMatch(m index.Match) (bool, error) {
+	if !c.restricted() {
+		return true, nil
+	}
+	d, err := c.decide(access.Read, m.Type, m.Type+"/"+m.ID, m.Body, matchPatients(m))
+	return d.Allow, err
 }
 
 // matchEvent records the read of a search match or included resource.

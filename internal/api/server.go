@@ -58,6 +58,11 @@ type Deps struct {
 	Signatures Signatures
 	// Allowlist restricts the addresses requests may come from.
 	Allowlist access.Allowlist
+	// OrgWideRoles see every patient of their tenant within their
+	// privileges; other people's roles need a care relationship.
+	OrgWideRoles []string
+	// Masks remove elements a role may not see from every answer.
+	Masks access.Masks
 	// Attempts counts sign-in attempts per address across instances;
 	// SignInPerMinute bounds them (0: no bound).
 	Attempts        AttemptCounter
@@ -80,9 +85,13 @@ type Deps struct {
 
 // Server is ward's HTTP handler.
 type Server struct {
-	d   Deps
-	cap []byte // CapabilityStatement, built once
-	mux *http.ServeMux
+	d        Deps
+	cap      []byte // CapabilityStatement, built once
+	mux      *http.ServeMux
+	care     careCache
+	consents consentCache
+
+	routeList []Route // authenticated routes, in registration order
 }
 
 // New builds the server and its routes.
@@ -93,7 +102,8 @@ func New(d Deps) *Server {
 	if d.MaxBody == 0 {
 		d.MaxBody = 16 << 20
 	}
-	s := &Server{d: d, mux: http.NewServeMux()}
+	s := &Server{d: d, mux: http.NewServeMux(), care: careCache{gen: map[string]uint64{}, m: map[string]careSet{}},
+		consents: consentCache{gen: map[string]uint64{}, m: map[string]consentSet{}}}
 	s.cap = capabilityStatement(d.BaseURL, d.Version, d.Now())
 	s.routes()
 	return s
@@ -114,15 +124,15 @@ func (s *Server) routes() {
 	s.ssoRoute("GET /auth/sso/{tenant}/{provider}/start", "sso-start", s.ssoStart)
 	s.ssoRoute("GET /auth/sso/{tenant}/{provider}/callback", "sso-callback", s.ssoCallback)
 	s.signIn("POST /auth/invitations/accept", "invitation-accept", s.acceptInvitation)
-	s.fhir("POST /auth/logout", "logout", s.logout)
-	s.fhir("GET /auth/sessions", "sessions", s.sessions)
-	s.fhir("DELETE /auth/sessions", "sessions-end", s.endSessions)
-	s.fhir("DELETE /auth/sessions/{id}", "sessions-end", s.endSessions)
-	s.fhir("GET /admin/users/{user}/sessions", "sessions", s.sessions)
-	s.fhir("DELETE /admin/users/{user}/sessions", "sessions-end", s.endSessions)
-	s.fhir("POST /auth/step-up", "step-up", s.stepUp)
-	s.fhir("POST /auth/pin", "pin-set", s.setPIN)
-	s.fhir("POST /admin/invitations", "invitation", s.invite)
+	s.account("POST /auth/logout", "logout", s.logout)
+	s.account("GET /auth/sessions", "sessions", s.sessions)
+	s.account("DELETE /auth/sessions", "sessions-end", s.endSessions)
+	s.account("DELETE /auth/sessions/{id}", "sessions-end", s.endSessions)
+	s.account("GET /admin/users/{user}/sessions", "sessions", s.sessions)
+	s.account("DELETE /admin/users/{user}/sessions", "sessions-end", s.endSessions)
+	s.account("POST /auth/step-up", "step-up", s.stepUp)
+	s.account("POST /auth/pin", "pin-set", s.setPIN)
+	s.account("POST /admin/invitations", "invitation", s.invite)
 
 	m.HandleFunc("GET /fhir/R4/metadata", s.metadata)
 	s.fhir("GET /audit/events", "audit-read", s.auditEvents)

@@ -38,6 +38,9 @@ func (s *Server) sign(c *call) (*reply, error) {
 		return nil, err
 	}
 	v, err := s.d.Store.Read(c.r.Context(), c.p.Tenant, typ, id)
+	if err == nil {
+		err = c.authorizeRecord(access.Sign, v)
+	}
 	if err != nil {
 		c.event(audit.ActionExecute, "sign", typ, id, 0)
 		return nil, err
@@ -93,6 +96,9 @@ func (s *Server) verifySignature(c *call) (*reply, error) {
 		return nil, err
 	}
 	pv, err := s.d.Store.Read(c.r.Context(), c.p.Tenant, "Provenance", id)
+	if err == nil {
+		err = c.authorizeRecord(access.Read, pv)
+	}
 	if err != nil {
 		c.event(audit.ActionRead, "verify", "Provenance", id, 0)
 		return nil, err
@@ -138,6 +144,9 @@ func (s *Server) checkSignature(c *call, pv store.Version) (esign.Claims, error)
 	}
 	vid, _ := strconv.ParseInt(m[3], 10, 64)
 	v, err := s.d.Store.VRead(c.r.Context(), c.p.Tenant, m[1], m[2], vid)
+	if err == nil {
+		err = c.authorizeRecord(access.Read, v)
+	}
 	if err != nil {
 		c.event(audit.ActionRead, "verify", m[1], m[2], vid)
 		return esign.Claims{}, err

@@ -304,7 +304,7 @@ func (s *Server) personSession(ctx context.Context, token string) (auth.Principa
 		return auth.Principal{}, err
 	}
 	return auth.Principal{ID: ses.PersonID, Kind: "user", Tenant: ses.Tenant, Role: ses.Role, Session: ses.Ref(),
-		Fresh: ses.Fresh(s.d.Now())}, nil
+		Fresh: ses.Fresh(s.d.Now()), FHIRUser: ses.FHIRUser}, nil
 }
 
 // logout ends the session that authenticated the request.

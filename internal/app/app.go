@@ -125,6 +125,10 @@ func OpenWith(ctx context.Context, cfg config.Config, log *slog.Logger, o Option
 	if err != nil {
 		return nil, err
 	}
+	masks, err := Masks(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("field_mask: %w", err)
+	}
 	ssoProviders, err := NewSSO(cfg, nil)
 	if err != nil {
 		return nil, err
@@ -171,6 +175,8 @@ func OpenWith(ctx context.Context, cfg config.Config, log *slog.Logger, o Option
 		People:          ids,
 		SSO:             ssoProviders,
 		Allowlist:       allow,
+		OrgWideRoles:    cfg.Access.OrgWideRoles,
+		Masks:           masks,
 		Attempts:        db,
 		SignInPerMinute: cfg.SignIn.PerIPPerMinute,
 		Signatures:      &Signatures{DB: db, Sealer: KeyringSealer{kr}, Issuer: cfg.BaseURL, Now: o.Now},

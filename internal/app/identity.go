@@ -151,3 +151,16 @@ func passkeys(baseURL string, now func() time.Time) *passkey.Passkeys {
 	}
 	return p
 }
+
+// Masks builds the field masks of cfg: its [[field_mask]] tables, or the
+// shipped defaults when there are none.
+func Masks(cfg config.Config) (access.Masks, error) {
+	ms := access.DefaultMasks()
+	if len(cfg.FieldMasks) > 0 {
+		ms = nil
+		for _, m := range cfg.FieldMasks {
+			ms = append(ms, access.Mask{Role: m.Role, Type: m.Type, Remove: m.Remove})
+		}
+	}
+	return access.NewMasks(ms)
+}

@@ -23,3 +23,7 @@ const PurposeSystem = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
 
 // ValidPurpose reports whether code is a purpose of use ward records.
 func ValidPurpose(code string) bool { return purposes[code] }
+
+// PurposeBreakGlass is the purpose of use of every access an emergency
+// (break-glass) grant allowed.
+const PurposeBreakGlass = "BTG"

@@ -57,6 +57,9 @@ type Principal struct {
 	// Fresh is set for a person's session that stepped up within the
 	// last 5 minutes, as sensitive operations require.
 	Fresh bool
+	// FHIRUser is the FHIR resource a person's account stands for
+	// (Practitioner/…, Patient/…), "" if none.
+	FHIRUser string
 }
 
 // Service issues and verifies client credentials and access tokens.

@@ -215,6 +215,14 @@ func parseWithID(fs *flag.FlagSet, args []string) (string, error) {
 	return id, nil
 }
 
+// flagGiven reports whether flag name was set on the command line (even
+// to its default value).
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}
+
 func logger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	l.UnmarshalText([]byte(level))

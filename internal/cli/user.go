@@ -16,7 +16,7 @@ import (
 	"github.com/wardhealth/ward/internal/identity"
 )
 
-const userUsage = "Usage: ward user create|invite|list|disable|enable|unlock|reset-mfa|sso-link|sso-unlink ...\n"
+const userUsage = "Usage: ward user create|invite|list|disable|enable|unlock|reset-mfa|link-fhir|sso-link|sso-unlink ...\n"
 
 // userCmd manages people's accounts as the operator (see identity.Actor):
 // every change is audited with the operating-system user as the actor.
@@ -65,13 +65,14 @@ func userCmd(args []string, env Env) error {
 			return nil
 		})
 	case "invite":
-		fs := newFlags("user invite", "ward user invite --role ROLE [--tenant T] [--email E] [--name N] [--ttl 72h] [--json]", env)
+		fs := newFlags("user invite", "ward user invite --role ROLE [--tenant T] [--email E] [--name N] [--resource Patient/ID] [--ttl 72h] [--json]", env)
 		c.register(fs, false)
 		role := fs.String("role", "", "role of the invitee: "+strings.Join(identity.Roles()[1:], ", ")+" (required)")
 		tenant := fs.String("tenant", "default", "tenant the invitee joins")
 		email := fs.String("email", "", "e-mail address of the invitee")
 		name := fs.String("name", "", "display name of a workforce member (never a patient's)")
 		ttl := fs.Duration("ttl", identity.DefaultInvitationTTL, "how long the invitation lasts (1m to 720h)")
+		ref := fs.String("resource", "", "the FHIR resource the account will stand for, e.g. a patient's Patient/ID")
 		asJSON := fs.Bool("json", false, "print {\"invitation\", \"expires_at\"} as JSON")
 		if err := parse(fs, args, 0); err != nil {
 			return err
@@ -83,7 +84,7 @@ func userCmd(args []string, env Env) error {
 		}
 		return withIdentity(c, env, func(ctx context.Context, ids *identity.Service, record recorder) error {
 			inv, tok, err := ids.Invite(ctx, identity.Actor{Operator: true},
-				identity.NewInvitation{Tenant: *tenant, Role: *role, Email: *email, Name: *name, TTL: *ttl})
+				identity.NewInvitation{Tenant: *tenant, Role: *role, Email: *email, Name: *name, FHIRUser: *ref, TTL: *ttl})
 			if err != nil {
 				return err
 			}
@@ -150,6 +151,29 @@ func userCmd(args []string, env Env) error {
 				return fmt.Errorf("%s done, but its audit event was not recorded: %w", sub, err)
 			}
 			fmt.Fprintf(env.Stdout, "%s: %s\n", sub, p.ID)
+			return nil
+		})
+	case "link-fhir":
+		fs := newFlags("user link-fhir", "ward user link-fhir ID --resource TYPE/ID   (Practitioner/… for clinical staff, Patient/… for a patient, RelatedPerson/… for a representative; --resource \"\" unlinks)", env)
+		c.register(fs, false)
+		ref := fs.String("resource", "", "the FHIR resource the account stands for (required; \"\" unlinks)")
+		id, err := parseWithID(fs, args)
+		if err != nil {
+			return err
+		}
+		if id == "" || !flagGiven(fs, "resource") {
+			fs.Usage()
+			return errUsage
+		}
+		return withIdentity(c, env, func(ctx context.Context, ids *identity.Service, record recorder) error {
+			p, err := ids.LinkFHIR(ctx, identity.Actor{Operator: true}, id, *ref)
+			if err != nil {
+				return err
+			}
+			if err := recordOperator(ctx, record, p.Tenant, "user-link-fhir", "User", p.ID, http.StatusOK); err != nil {
+				return fmt.Errorf("linked, but its audit event was not recorded: %w", err)
+			}
+			fmt.Fprintf(env.Stdout, "%s stands for %q\n", p.ID, p.FHIRUser)
 			return nil
 		})
 	case "sso-link", "sso-unlink":

@@ -55,9 +55,13 @@ type Config struct {
 	Passwords       Passwords `toml:"passwords"`        // people's password policy and hashing
 	Sessions        Sessions  `toml:"sessions"`         // people's session lengths
 	SignIn          SignIn    `toml:"sign_in"`          // sign-in throttling
+	Access          Access    `toml:"access"`           // access-control policy
 	// IPAllowlist restricts where requests may come from, per tenant,
 	// role and sensitive operation ([[ip_allowlist]] tables).
 	IPAllowlist []AllowRule `toml:"ip_allowlist"`
+	FieldMasks  []FieldMask `toml:"field_mask"`  // [[field_mask]] tables (masks.go); any given replace the shipped defaults entirely
+	SMTP        SMTP        `toml:"smtp"`        // mail relay for PHI-free notices (smtp.go)
+	BreakGlass  BreakGlass  `toml:"break_glass"` // emergency access (smtp.go)
 	// SSO lists tenants' OpenID Connect identity providers for staff
 	// single sign-on ([[sso]] tables; see sso.go).
 	SSO []SSOProvider `toml:"sso"`
@@ -69,6 +73,15 @@ type Sessions struct {
 	Lifetime    Duration `toml:"lifetime"`     // WARD_SESSION_LIFETIME: absolute, default 12h
 	// TenantIdleTimeouts overrides IdleTimeout per tenant (1m to 30m).
 	TenantIdleTimeouts map[string]Duration `toml:"tenant_idle_timeouts"`
+}
+
+// Access sets the access-control policy.
+type Access struct {
+	// OrgWideRoles see every patient of their tenant (within their
+	// privileges); the other people's roles need a care relationship (a
+	// CareTeam, an Encounter, the general practitioner). Default:
+	// lab-technician, front-desk, billing. [] grants none.
+	OrgWideRoles []string `toml:"organization_wide_roles"`
 }
 
 // SignIn sets sign-in throttling beyond the per-account lockout.
@@ -185,6 +198,8 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		"WARD_AUDIT_ALERT_HOURS": &c.Alerts.Hours, "WARD_AUDIT_ALERT_TIME_ZONE": &c.Alerts.TimeZone,
 		"WARD_AUDIT_ALERT_WEBHOOK": &c.Alerts.Webhook, "WARD_AUDIT_ALERT_WEBHOOK_SECRET_FILE": &c.Alerts.WebhookSecretFile,
 		"WARD_PASSWORD_POLICY": &c.Passwords.Policy,
+		"WARD_SMTP_USERNAME":   &c.SMTP.Username, "WARD_SMTP_PASSWORD_FILE": &c.SMTP.PasswordFile,
+		"WARD_SMTP_HOST": &c.SMTP.Host, "WARD_SMTP_PORT": &c.SMTP.Port, "WARD_SMTP_FROM": &c.SMTP.From,
 	}
 	for k, p := range str {
 		if v := getenv(k); v != "" {
@@ -281,11 +296,22 @@ func (c *Config) FinishData() error {
 	if c.Passwords.Policy != "hipaa" && c.Passwords.Policy != "nist" {
 		return fmt.Errorf("passwords.policy must be \"hipaa\" or \"nist\", not %q", c.Passwords.Policy)
 	}
+	if c.Access.OrgWideRoles == nil {
+		c.Access.OrgWideRoles = []string{"lab-technician", "front-desk", "billing"}
+	}
+	for _, r := range c.Access.OrgWideRoles {
+		if r == "patient" || r == "personal-representative" || r == "" {
+			return fmt.Errorf("access.organization_wide_roles: %q cannot see every patient", r)
+		}
+	}
 	if c.SignIn.PerIPPerMinute == 0 {
 		c.SignIn.PerIPPerMinute = 30
 	}
 	if c.SignIn.PerIPPerMinute < 1 || c.SignIn.PerIPPerMinute > 100000 {
 		return errors.New("sign_in.per_ip_per_minute must be between 1 and 100000")
+	}
+	if err := c.finishNotify(); err != nil {
+		return err
 	}
 	return c.Sessions.finish()
 }

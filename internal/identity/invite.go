@@ -27,6 +27,7 @@ type Invitation struct {
 	Role      string
 	Email     string
 	Name      string
+	FHIRUser  string // the FHIR resource the account will stand for, if any
 	CreatedBy string // the inviter's account id, or "operator"
 	Created   time.Time
 	Expires   time.Time
@@ -40,7 +41,10 @@ type NewInvitation struct {
 	Role   string
 	Email  string
 	Name   string
-	TTL    time.Duration // 0: DefaultInvitationTTL
+	// FHIRUser links the account to its FHIR resource at once (a
+	// patient's Patient/…), as LinkFHIR would.
+	FHIRUser string
+	TTL      time.Duration // 0: DefaultInvitationTTL
 }
 
 // ErrInvitation means an invitation token is unknown, expired or already
@@ -67,12 +71,17 @@ func (s *Service) Invite(ctx context.Context, by Actor, in NewInvitation) (Invit
 	if err := may(by, p); err != nil {
 		return Invitation{}, "", err
 	}
+	if in.FHIRUser != "" {
+		if err := checkFHIRUser(in.Role, in.FHIRUser); err != nil {
+			return Invitation{}, "", err
+		}
+	}
 	tok, err := s.newToken(invitationPrefix)
 	if err != nil {
 		return Invitation{}, "", err
 	}
 	now := s.now().UTC()
-	inv := Invitation{Hash: hashToken(tok.Reveal()), Tenant: p.Tenant, Role: p.Role, Email: p.Email, Name: p.Name,
+	inv := Invitation{Hash: hashToken(tok.Reveal()), Tenant: p.Tenant, Role: p.Role, Email: p.Email, Name: p.Name, FHIRUser: in.FHIRUser,
 		CreatedBy: by.ID, Created: now, Expires: now.Add(in.TTL)}
 	if by.Operator {
 		inv.CreatedBy = "operator"
@@ -107,7 +116,7 @@ func (s *Service) Accept(ctx context.Context, token, username, pw string) (Perso
 	if err != nil {
 		return Person{}, SignIn{}, err
 	}
-	p := Person{Tenant: inv.Tenant, Username: u, Email: inv.Email, Name: inv.Name, Role: inv.Role}
+	p := Person{Tenant: inv.Tenant, Username: u, Email: inv.Email, Name: inv.Name, Role: inv.Role, FHIRUser: inv.FHIRUser}
 	if err := p.validate(); err != nil {
 		return Person{}, SignIn{}, err
 	}

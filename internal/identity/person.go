@@ -61,6 +61,11 @@ type Person struct {
 	// MustChangePassword is set for one-time passwords: the next sign-in
 	// must set a new one.
 	MustChangePassword bool
+	// FHIRUser is the FHIR resource the account stands for, as Type/id:
+	// Practitioner for clinical staff, Patient for a patient,
+	// RelatedPerson for a personal representative; "" if not linked.
+	// Access decisions find the person's patients through it.
+	FHIRUser string
 	// PINHash is the argon2id hash of the person's PIN for resuming an
 	// idle-locked session ("" if none is set).
 	PINHash  string
@@ -142,4 +147,45 @@ func validRole(r string) bool {
 		}
 	}
 	return false
+}
+
+// fhirUserTypes are the resource types an account of each role may stand
+// for.
+func fhirUserType(role string) string {
+	switch role {
+	case RolePatient:
+		return "Patient"
+	case RolePersonalRepresentative:
+		return "RelatedPerson"
+	case RoleSuperAdmin, RoleTenantAdmin:
+		return ""
+	}
+	return "Practitioner"
+}
+
+// checkFHIRUser checks that ref ("Type/id") suits an account of role.
+func checkFHIRUser(role, ref string) error {
+	typ, id, ok := strings.Cut(ref, "/")
+	want := fhirUserType(role)
+	if want == "" {
+		return fmt.Errorf("%w: administrators stand for no FHIR resource", ErrInvalid)
+	}
+	if !ok || typ != want || !validFHIRID(id) {
+		return fmt.Errorf("%w: a %s account stands for a %s resource: give %s/<id>", ErrInvalid, role, want, want)
+	}
+	return nil
+}
+
+// validFHIRID reports whether id is a FHIR id: 1-64 of A-Z a-z 0-9 - .
+func validFHIRID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }

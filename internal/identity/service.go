@@ -309,6 +309,27 @@ func (s *Service) countFailure(ctx context.Context, p Person) error {
 	return &Refused{PersonID: p.ID, Locked: !until.IsZero()}
 }
 
+// LinkFHIR sets the FHIR resource account id stands for (Practitioner/…
+// for clinical staff, Patient/… for a patient, RelatedPerson/… for a
+// representative; "" unlinks), under the rules of Create. The access
+// decisions find the person's patients through it.
+func (s *Service) LinkFHIR(ctx context.Context, by Actor, id, ref string) (Person, error) {
+	p, err := s.managed(ctx, by, id)
+	if err != nil {
+		return Person{}, err
+	}
+	if ref != "" {
+		if err := checkFHIRUser(p.Role, ref); err != nil {
+			return Person{}, err
+		}
+	}
+	if err := s.st.SetFHIRUser(ctx, id, ref); err != nil {
+		return Person{}, err
+	}
+	p.FHIRUser = ref
+	return p, nil
+}
+
 // Unlock clears an account's failed sign-ins and lock, under the rules
 // of Create.
 func (s *Service) Unlock(ctx context.Context, by Actor, id string) error {

@@ -56,6 +56,10 @@ type Session struct {
 	ResumeFailures int
 	// SteppedUp is the last step-up (zero if none): see Fresh.
 	SteppedUp time.Time
+	// FHIRUser is the account's FHIR resource (Person.FHIRUser), filled
+	// by Authenticate; not stored with the session, so a new link takes
+	// effect at once.
+	FHIRUser string
 }
 
 // Ref names the session in the audit trail and in session lists without
@@ -152,9 +156,11 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Session, erro
 		}
 		return Session{}, &Locked{PersonID: ses.PersonID, Now: true}
 	}
-	if _, err := s.activePerson(ctx, ses); err != nil {
+	p, err := s.activePerson(ctx, ses)
+	if err != nil {
 		return Session{}, err
 	}
+	ses.FHIRUser = p.FHIRUser
 	// Record the use, at most every touchEvery: a write per request would
 	// cost a durable commit each, and the idle timeout does not need
 	// finer steps.

@@ -24,6 +24,10 @@ type Store interface {
 	// SetPassword replaces an account's password hash and history;
 	// ErrNotFound if absent.
 	SetPassword(ctx context.Context, id, hash string, history []string, changed time.Time, mustChange bool) error
+	// SetFHIRUser sets the FHIR resource an account stands for ("" to
+	// unlink); ErrNotFound if absent, ErrExists if another account of the
+	// tenant stands for it.
+	SetFHIRUser(ctx context.Context, id, ref string) error
 	// SetPIN replaces an account's PIN hash ("" removes it); ErrNotFound
 	// if absent.
 	SetPIN(ctx context.Context, id, hash string) error

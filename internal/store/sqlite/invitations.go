@@ -12,14 +12,14 @@ import (
 
 // Invitations, for identity.Store.
 
-const invitationColumns = `hash, tenant, role, email, name, created_by, created_ns, expires_ns, used_ns, person_id`
+const invitationColumns = `hash, tenant, role, email, name, created_by, created_ns, expires_ns, used_ns, person_id, fhir_user`
 
 // CreateInvitation implements identity.Store.
 func (d *DB) CreateInvitation(ctx context.Context, inv identity.Invitation) error {
 	return d.exec(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(context.Background(), `INSERT INTO invitations (`+invitationColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, NULL)`, inv.Hash, inv.Tenant, inv.Role, inv.Email, inv.Name,
-			inv.CreatedBy, inv.Created.UnixNano(), inv.Expires.UnixNano())
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?)`, inv.Hash, inv.Tenant, inv.Role, inv.Email, inv.Name,
+			inv.CreatedBy, inv.Created.UnixNano(), inv.Expires.UnixNano(), inv.FHIRUser)
 		if err != nil {
 			return fmt.Errorf("sqlite: create invitation: %w", mapErr(err))
 		}
@@ -35,7 +35,7 @@ func (d *DB) Invitation(ctx context.Context, hash []byte) (identity.Invitation, 
 		person                 sql.NullString
 	)
 	err := d.r.QueryRowContext(ctx, `SELECT `+invitationColumns+` FROM invitations WHERE hash = ?`, hash).Scan(
-		&inv.Hash, &inv.Tenant, &inv.Role, &inv.Email, &inv.Name, &inv.CreatedBy, &created, &expires, &used, &person)
+		&inv.Hash, &inv.Tenant, &inv.Role, &inv.Email, &inv.Name, &inv.CreatedBy, &created, &expires, &used, &person, &inv.FHIRUser)
 	if errors.Is(err, sql.ErrNoRows) {
 		return identity.Invitation{}, identity.ErrNotFound
 	}

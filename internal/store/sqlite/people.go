@@ -16,7 +16,7 @@ import (
 // nanoseconds and come back in UTC.
 
 const personColumns = `id, tenant, username, email, name, role, password_hash, password_history,
-	password_changed_ns, must_change, disabled, created_ns, failed_logins, locked_until_ns, pin_hash`
+	password_changed_ns, must_change, disabled, created_ns, failed_logins, locked_until_ns, pin_hash, fhir_user`
 
 // CreatePerson implements identity.Store.
 func (d *DB) CreatePerson(ctx context.Context, p identity.Person) error {
@@ -34,9 +34,9 @@ func insertPerson(tx *sql.Tx, p identity.Person) error {
 		return fmt.Errorf("sqlite: create person: %w", err)
 	}
 	_, err = tx.ExecContext(context.Background(), `INSERT INTO people (`+personColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?)`,
 		p.ID, p.Tenant, p.Username, p.Email, p.Name, p.Role, p.PasswordHash, string(hist),
-		p.PasswordChanged.UnixNano(), p.MustChangePassword, p.Disabled, p.Created.UnixNano(), p.PINHash)
+		p.PasswordChanged.UnixNano(), p.MustChangePassword, p.Disabled, p.Created.UnixNano(), p.PINHash, p.FHIRUser)
 	if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) || isConstraint(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE) {
 		return fmt.Errorf("create person: %w", identity.ErrExists)
 	}
@@ -86,7 +86,7 @@ func (d *DB) queryPeople(ctx context.Context, where string, args ...any) ([]iden
 			changed, created, locked int64
 		)
 		if err := rows.Scan(&p.ID, &p.Tenant, &p.Username, &p.Email, &p.Name, &p.Role, &p.PasswordHash, &hist,
-			&changed, &p.MustChangePassword, &p.Disabled, &created, &p.FailedLogins, &locked, &p.PINHash); err != nil {
+			&changed, &p.MustChangePassword, &p.Disabled, &created, &p.FailedLogins, &locked, &p.PINHash, &p.FHIRUser); err != nil {
 			return nil, fmt.Errorf("sqlite: people: %w", mapErr(err))
 		}
 		if err := json.Unmarshal([]byte(hist), &p.PasswordHistory); err != nil {
@@ -118,6 +118,15 @@ func (d *DB) SetPassword(ctx context.Context, id, hash string, history []string,
 	}
 	return d.updateOne(ctx, `UPDATE people SET password_hash = ?, password_history = ?,
 		password_changed_ns = ?, must_change = ? WHERE id = ?`, hash, string(hist), changed.UnixNano(), mustChange, id)
+}
+
+// SetFHIRUser implements identity.Store.
+func (d *DB) SetFHIRUser(ctx context.Context, id, ref string) error {
+	err := d.updateOne(ctx, `UPDATE people SET fhir_user = ? WHERE id = ?`, ref, id)
+	if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE) {
+		return fmt.Errorf("link account: %w", identity.ErrExists)
+	}
+	return err
 }
 
 // SetPIN implements identity.Store.

@@ -1,0 +1,248 @@
+package api
+
+import (
+	"context"
+	"net/url"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/wardhealth/ward/internal/access"
+	"github.com/wardhealth/ward/internal/fhir"
+	"github.com/wardhealth/ward/internal/fhir/search"
+	"github.com/wardhealth/ward/internal/index"
+	"github.com/wardhealth/ward/internal/store"
+)
+
+// Records in a patient's compartment: the access decision needs to know
+// which patients a record belongs to and what links the caller to them.
+// The care relationships of a practitioner are found with three searches
+// (CareTeam participant, Encounter participant, Patient
+// general-practitioner), cached for careTTL and dropped at once when this
+// instance writes one of those types in the tenant.
+
+// careTTL bounds how stale a practitioner's set of patients may be
+// (writes through another instance, or a relationship that ended).
+const careTTL = 10 * time.Second
+
+// maxCarePatients bounds the patients one practitioner's relationships
+// are searched for; beyond it the set is cut (fail closed: fewer
+// patients visible, never more).
+const maxCarePatients = 20000
+
+// careTypes are the resource types whose writes change relationships.
+var careTypes = []string{"CareTeam", "Encounter", "Patient"}
+
+// careCache holds practitioners' patients per tenant.
+type careCache struct {
+	mu  sync.Mutex
+	gen map[string]uint64 // per tenant: bumped by writes of careTypes
+	m   map[string]careSet
+}
+
+type careSet struct {
+	patients map[string]bool
+	at       time.Time
+	gen      uint64
+}
+
+// invalidate drops the tenant's cached relationships.
+func (cc *careCache) invalidate(tenant string) {
+	cc.mu.Lock()
+	cc.gen[tenant]++
+	cc.mu.Unlock()
+}
+
+// subject is the call's principal for the access package.
+func (c *call) subject() access.Subject {
+	return access.Subject{ID: c.p.ID, Role: c.p.Role, Tenant: c.p.Tenant, FHIRUser: c.p.FHIRUser,
+		OrgWide: slices.Contains(c.s.d.OrgWideRoles, c.p.Role)}
+}
+
+// patientsOf returns the patients whose compartment version v is in,
+// parsing it once per call.
+func (c *call) patientsOf(v store.Version) []string {
+	key := v.Type + "/" + v.ID + "/" + strconv.FormatInt(v.VersionID, 10)
+	if ps, ok := c.patients[key]; ok {
+		return ps
+	}
+	var ps []string
+	switch {
+	case v.Type == "Patient":
+		ps = []string{v.ID}
+	case v.Body != nil:
+		if r, err := fhir.Parse(v.Body); err == nil {
+			ps = r.PatientIDs()
+		}
+	}
+	if c.patients == nil {
+		c.patients = map[string][]string{}
+	}
+	c.patients[key] = ps
+	return ps
+}
+
+// decide asks the access package about action a on a record of type typ
+// in the compartments of patients, finding the caller's relation to them.
+func (c *call) decide(a access.Action, typ, ref string, body []byte, patients []string) (access.Decision, error) {
+	r := access.Resource{Tenant: c.p.Tenant, Type: typ, Patients: patients}
+	if len(patients) > 0 && c.p.Kind == "user" {
+		rel, err := c.relation(patients)
+		if err != nil {
+			return access.Decision{}, err
+		}
+		if rel.Consent, err = c.consent(a, typ, ref, body, patients); err != nil {
+			return access.Decision{}, err
+		}
+		r.Relation = rel
+	}
+	c.decided = true
+	d := access.Decide(c.subject(), a, r)
+	if d.Allow && d.BreakGlass {
+		c.breakGlass = true
+	}
+	return d, nil
+}
+
+// authorizeRecord is authorize for a stored version: a denial because of
+// the compartment hides the record (404), any other is 403.
+func (c *call) authorizeRecord(a access.Action, v store.Version) error {
+	d, err := c.decide(a, v.Type, v.Type+"/"+v.ID, v.Body, c.patientsOf(v))
+	switch {
+	case err != nil:
+		return err
+	case d.Allow:
+		return nil
+	case d.Hide:
+		return &hiddenError{reason: d.Reason}
+	}
+	return &forbiddenError{reason: d.Reason}
+}
+
+// authorizeNew is authorize for content about to be written (a create,
+// or the new content of an update): its patients come from the resource
+// itself, and a denial is 403, since the caller sent the content.
+func (c *call) authorizeNew(a access.Action, typ string, patients []string) error {
+	d, err := c.decide(a, typ, "", nil, patients)
+	if err != nil {
+		return err
+	}
+	if !d.Allow {
+		return &forbiddenError{reason: d.Reason}
+	}
+	return nil
+}
+
+// hiddenError is a denial answered as if the record did not exist.
+type hiddenError struct{ reason string }
+
+func (e *hiddenError) Error() string        { return "not found: " + e.reason }
+func (e *hiddenError) Is(target error) bool { return target == store.ErrNotFound }
+
+// visible reports whether the caller may read version v (for filtering
+// search matches and history entries); errors are the relation lookup's.
+func (c *call) visible(v store.Version) (bool, error) {
+	d, err := c.decide(access.Read, v.Type, v.Type+"/"+v.ID, v.Body, c.patientsOf(v))
+	return d.Allow, err
+}
+
+// relation finds what links the calling person to any of patients.
+func (c *call) relation(patients []string) (access.Relation, error) {
+	var rel access.Relation
+	if typ, _ := splitRef(c.p.FHIRUser); typ == "Practitioner" {
+		set, err := c.s.carePatients(c.r.Context(), c.p.Tenant, c.p.FHIRUser)
+		if err != nil {
+			return rel, err
+		}
+		for _, p := range patients {
+			rel.Care = rel.Care || set[p]
+		}
+	}
+	return rel, nil
+}
+
+// carePatients returns the patients a practitioner is related to in the
+// tenant, from the cache when fresh.
+func (s *Server) carePatients(ctx context.Context, tenant, practitioner string) (map[string]bool, error) {
+	cc := &s.care
+	key := tenant + "\x00" + practitioner
+	now := time.Now()
+	cc.mu.Lock()
+	gen := cc.gen[tenant]
+	if e, ok := cc.m[key]; ok && e.gen == gen && now.Sub(e.at) < careTTL {
+		cc.mu.Unlock()
+		return e.patients, nil
+	}
+	cc.mu.Unlock()
+	set := map[string]bool{}
+	for _, q := range []struct{ typ, param string }{{"CareTeam", "participant"}, {"Encounter", "participant"}, {"Patient", "general-practitioner"}} {
+		if err := s.searchPatients(ctx, tenant, q.typ, url.Values{q.param: {practitioner}}, set); err != nil {
+			return nil, err
+		}
+	}
+	cc.mu.Lock()
+	if len(cc.m) > 10000 {
+		clear(cc.m)
+	}
+	cc.m[key] = careSet{patients: set, at: now, gen: gen}
+	cc.mu.Unlock()
+	return set, nil
+}
+
+// searchPatients adds to set the patients of every match of a search.
+func (s *Server) searchPatients(ctx context.Context, tenant, typ string, params url.Values, set map[string]bool) error {
+	params.Set("_count", "1000")
+	q, err := search.Parse(typ, params, false)
+	if err != nil {
+		return err
+	}
+	pos := index.Position{}
+	for len(set) < maxCarePatients {
+		res, err := s.d.Search.Search(ctx, tenant, q, nil, pos)
+		if err != nil {
+			return err
+		}
+		for _, m := range res.Matches {
+			for _, p := range matchPatients(m) {
+				set[p] = true
+			}
+		}
+		if res.Next == nil {
+			return nil
+		}
+		pos = *res.Next
+	}
+	return nil
+}
+
+// matchPatients are the patients of a search match.
+func matchPatients(m index.Match) []string {
+	switch {
+	case m.Type == "Patient":
+		return []string{m.ID}
+	case m.Resource != nil:
+		return m.Resource.PatientIDs()
+	case m.Version.Body != nil:
+		if r, err := fhir.Parse(m.Version.Body); err == nil {
+			return r.PatientIDs()
+		}
+	}
+	return nil
+}
+
+// splitRef splits "Type/id".
+func splitRef(ref string) (typ, id string) {
+	for i := 0; i < len(ref); i++ {
+		if ref[i] == '/' {
+			return ref[:i], ref[i+1:]
+		}
+	}
+	return "", ""
+}
+
+// restricted reports whether the caller's access depends on the patient
+// (people other than those with an organisation-wide grant).
+func (c *call) restricted() bool {
+	return c.p.Kind == "user" && !slices.Contains(c.s.d.OrgWideRoles, c.p.Role)
+}

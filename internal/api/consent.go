@@ -1,0 +1,139 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/wardhealth/ward/internal/access"
+	"github.com/wardhealth/ward/internal/fhir/search"
+	"github.com/wardhealth/ward/internal/index"
+)
+
+// Patients' Consents (scope patient-privacy) are enforced on people's
+// access to their records: the active Consents of a patient are loaded
+// once per instance and kept until a Consent of the tenant is written
+// here, so a change takes effect at the next request. A Consent that
+// cannot be read denies (fail closed). The patient's own access is not
+// subject to their Consents; break-glass overrides a denial.
+
+// maxConsents bounds the Consents read for one patient.
+const maxConsents = 100
+
+// consentCache holds patients' parsed Consents per tenant.
+type consentCache struct {
+	mu  sync.Mutex
+	gen map[string]uint64
+	m   map[string]consentSet
+}
+
+type consentSet struct {
+	consents []access.Consent
+	broken   bool // a Consent did not parse: deny
+	gen      uint64
+}
+
+func (cc *consentCache) invalidate(tenant string) {
+	cc.mu.Lock()
+	cc.gen[tenant]++
+	cc.mu.Unlock()
+}
+
+// consent evaluates the patients' Consents for action a on the record
+// ref (Type/id; "" for content not stored yet) with stored JSON body.
+func (c *call) consent(a access.Action, typ, ref string, body []byte, patients []string) (access.ConsentDecision, error) {
+	if self, ok := strings.CutPrefix(c.p.FHIRUser, "Patient/"); ok && slices.Contains(patients, self) {
+		return access.ConsentDecision{}, nil
+	}
+	var cs []access.Consent
+	for _, p := range patients {
+		set, err := c.s.patientConsents(c.r.Context(), c.p.Tenant, p)
+		if err != nil {
+			return access.ConsentDecision{}, err
+		}
+		if set.broken {
+			return access.ConsentDecision{Effect: access.ConsentDeny, Reason: "a Consent of the patient cannot be read"}, nil
+		}
+		cs = append(cs, set.consents...)
+	}
+	if len(cs) == 0 {
+		return access.ConsentDecision{}, nil
+	}
+	action := "access"
+	if a != access.Read && a != access.Search && a != access.History {
+		action = "correct"
+	}
+	actors := []string{"role:" + roleSystem + "|" + c.p.Role}
+	if c.p.FHIRUser != "" {
+		actors = append(actors, c.p.FHIRUser)
+	}
+	return access.EvaluateConsents(cs, access.ConsentRequest{Actors: actors, Action: action, ResourceType: typ,
+		ResourceRef: ref, Labels: securityLabels(body), Time: c.s.d.Now()}), nil
+}
+
+// roleSystem names ward's roles in Consent actor roles.
+const roleSystem = "urn:ward:role"
+
+// patientConsents returns the active patient-privacy Consents of patient.
+func (s *Server) patientConsents(ctx context.Context, tenant, patient string) (consentSet, error) {
+	cc := &s.consents
+	key := tenant + "\x00" + patient
+	cc.mu.Lock()
+	gen := cc.gen[tenant]
+	if e, ok := cc.m[key]; ok && e.gen == gen {
+		cc.mu.Unlock()
+		return e, nil
+	}
+	cc.mu.Unlock()
+	q, err := search.Parse("Consent", url.Values{"patient": {"Patient/" + patient}, "status": {"active"},
+		"_count": {strconv.Itoa(maxConsents)}}, false)
+	if err != nil {
+		return consentSet{}, err
+	}
+	res, err := s.d.Search.Search(ctx, tenant, q, nil, index.Position{})
+	if err != nil {
+		return consentSet{}, err
+	}
+	set := consentSet{gen: gen, broken: res.Next != nil} // more than maxConsents: deny
+	for _, m := range res.Matches {
+		pc, err := access.ParseConsent(m.Body)
+		if err != nil {
+			set.broken = true
+			continue
+		}
+		set.consents = append(set.consents, pc)
+	}
+	cc.mu.Lock()
+	if len(cc.m) > 10000 {
+		clear(cc.m)
+	}
+	cc.m[key] = set
+	cc.mu.Unlock()
+	return set, nil
+}
+
+// securityLabels are the meta.security codes of a resource's JSON.
+func securityLabels(body []byte) []string {
+	if body == nil {
+		return nil
+	}
+	var r struct {
+		Meta struct {
+			Security []struct {
+				Code string `json:"code"`
+			} `json:"security"`
+		} `json:"meta"`
+	}
+	if json.Unmarshal(body, &r) != nil {
+		return nil
+	}
+	var out []string
+	for _, l := range r.Meta.Security {
+		out = append(out, l.Code)
+	}
+	return out
+}
