@@ -14,10 +14,14 @@ const (
 	OpAdmin  = "admin"   // account administration (/admin/...)
 	OpAudit  = "audit"   // reading the audit trail and its alerts
 	OpSignIn = "sign-in" // signing in (checked once the account is known)
+	// OpBreakGlass is starting emergency access.
+	OpBreakGlass = "break-glass"
 )
 
 // Operations lists the operations a rule may name.
-func Operations() []string { return []string{OpSign, OpStepUp, OpAdmin, OpAudit, OpSignIn} }
+func Operations() []string {
+	return []string{OpSign, OpStepUp, OpAdmin, OpAudit, OpSignIn, OpBreakGlass}
+}
 
 // AllowRule requires requests of a tenant (or every tenant, ""), by a
 // role (or any, ""), for an operation (or every request, "") to come

@@ -95,6 +95,11 @@ func (c *call) decide(a access.Action, typ, ref string, body []byte, patients []
 		if rel.Consent, err = c.consent(a, typ, ref, body, patients); err != nil {
 			return access.Decision{}, err
 		}
+		if !rel.Care && !slices.Contains(c.s.d.OrgWideRoles, c.p.Role) || rel.Consent.Effect == access.ConsentDeny {
+			if err := c.breakGlassFor(patients, &rel); err != nil {
+				return access.Decision{}, err
+			}
+		}
 		r.Relation = rel
 	}
 	c.decided = true
@@ -160,6 +165,24 @@ func (c *call) relation(patients []string) (access.Relation, error) {
 		}
 	}
 	return rel, nil
+}
+
+// breakGlassFor notes in rel an active emergency grant of the caller for
+// any of patients.
+func (c *call) breakGlassFor(patients []string, rel *access.Relation) error {
+	if c.s.d.BreakGlass == nil || c.p.Role == "patient" {
+		return nil
+	}
+	for _, p := range patients {
+		g, ok, err := c.s.d.BreakGlass.Active(c.r.Context(), c.p.Tenant, c.p.ID, p, c.s.d.Now())
+		if err != nil {
+			return err
+		}
+		if ok {
+			rel.BreakGlass, rel.BreakGlassWrite = true, rel.BreakGlassWrite || g.Write
+		}
+	}
+	return nil
 }
 
 // carePatients returns the patients a practitioner is related to in the

@@ -334,6 +334,8 @@ func operationOf(r *http.Request, subtype string) string {
 		return access.OpAdmin
 	case subtype == "sign", subtype == "step-up":
 		return subtype
+	case subtype == "break-glass-start":
+		return access.OpBreakGlass
 	case strings.HasPrefix(r.URL.Path, "/audit/"):
 		return access.OpAudit
 	}

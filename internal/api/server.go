@@ -63,6 +63,8 @@ type Deps struct {
 	OrgWideRoles []string
 	// Masks remove elements a role may not see from every answer.
 	Masks access.Masks
+	// BreakGlass is emergency access (nil: not available).
+	BreakGlass BreakGlass
 	// Attempts counts sign-in attempts per address across instances;
 	// SignInPerMinute bounds them (0: no bound).
 	Attempts        AttemptCounter
@@ -133,6 +135,11 @@ func (s *Server) routes() {
 	s.account("POST /auth/step-up", "step-up", s.stepUp)
 	s.account("POST /auth/pin", "pin-set", s.setPIN)
 	s.account("POST /admin/invitations", "invitation", s.invite)
+	s.account("POST /access/break-glass", "break-glass-start", s.breakGlassStart)
+	s.account("DELETE /access/break-glass/{id}", "break-glass-end", s.breakGlassEnd)
+	s.account("GET /access/reviews", "break-glass-reviews", s.reviews)
+	s.account("GET /access/reviews/{id}", "break-glass-review", s.reviewCase)
+	s.account("POST /access/reviews/{id}/close", "break-glass-review-close", s.reviewClose)
 
 	m.HandleFunc("GET /fhir/R4/metadata", s.metadata)
 	s.fhir("GET /audit/events", "audit-read", s.auditEvents)

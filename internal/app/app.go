@@ -164,6 +164,13 @@ func OpenWith(ctx context.Context, cfg config.Config, log *slog.Logger, o Option
 		db.Close()
 		return nil, err
 	}
+	bg, err := NewBreakGlass(cfg, db, ids, KeyringSealer{kr}, o.Now, log)
+	if err != nil {
+		led.Close()
+		sink.Close()
+		db.Close()
+		return nil, err
+	}
 	st := store.New(db, kr, store.Options{Index: index.NewIndexer(kr)})
 	rec, txRec := auditRecorders(led)
 	as := auth.NewService(db, auth.Options{TokenTTL: cfg.TokenTTL.D()})
@@ -177,6 +184,7 @@ func OpenWith(ctx context.Context, cfg config.Config, log *slog.Logger, o Option
 		Allowlist:       allow,
 		OrgWideRoles:    cfg.Access.OrgWideRoles,
 		Masks:           masks,
+		BreakGlass:      bg,
 		Attempts:        db,
 		SignInPerMinute: cfg.SignIn.PerIPPerMinute,
 		Signatures:      &Signatures{DB: db, Sealer: KeyringSealer{kr}, Issuer: cfg.BaseURL, Now: o.Now},

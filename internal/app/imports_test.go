@@ -18,7 +18,7 @@ var allowed = map[string][]string{
 		// ward bench search drives the store and the search engine directly.
 		"internal/crypto/keyring", "internal/fhir", "internal/fhir/search", "internal/index", "internal/store"},
 	"internal/app":                           {"*"},
-	"internal/api":                           {"internal/access", "internal/esign", "internal/audit", "internal/audit/alert", "internal/audit/auditfhir", "internal/auth", "internal/auth/mfa", "internal/auth/password", "internal/identity", "internal/fhir", "internal/fhir/search", "internal/index", "internal/store"},
+	"internal/api":                           {"internal/access", "internal/breakglass", "internal/esign", "internal/audit", "internal/audit/alert", "internal/audit/auditfhir", "internal/auth", "internal/auth/mfa", "internal/auth/password", "internal/identity", "internal/fhir", "internal/fhir/search", "internal/index", "internal/store"},
 	"internal/index":                         {"internal/crypto/keyring", "internal/fhir", "internal/fhir/search", "internal/store"},
 	"internal/index/indextest":               {"internal/index", "internal/fhir", "internal/fhir/search", "internal/store", "internal/crypto/keyring", "internal/crypto/kms/localkms"},
 	"internal/api/apitest":                   {"internal/app", "internal/audit", "internal/audit/ledger", "internal/config", "internal/tlsconf"},
