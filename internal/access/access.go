@@ -42,6 +42,9 @@ type Subject struct {
 	// OrgWide is set when the deployment grants the subject's role every
 	// patient of the tenant (no care relationship needed).
 	OrgWide bool
+	// Sensitive is set when the subject's role holds the extra privilege
+	// restricted records need (see SensitiveLabels).
+	Sensitive bool
 }
 
 // Resource is what is being acted on.
@@ -55,6 +58,27 @@ type Resource struct {
 	// Relation is what the caller found between the subject and those
 	// patients.
 	Relation Relation
+	// Labels are the resource's meta.security codes.
+	Labels []string
+}
+
+// SensitiveLabels are the security labels that restrict a record beyond
+// its compartment: restricted confidentiality (R), psychotherapy and
+// psychiatry (PSYTHPN, PSY), HIV (HIV), substance use (ETH, SUD, 42 CFR
+// Part 2), sexual and reproductive health (SEX), sickle cell (SCA) and
+// genetic (GDIS) information. A person needs their role's sensitive
+// privilege to see one, unless it is their own record or break-glass
+// allows it.
+var SensitiveLabels = []string{"R", "PSYTHPN", "PSY", "HIV", "ETH", "SUD", "SEX", "SCA", "GDIS"}
+
+// sensitive reports whether labels hold a sensitive label.
+func sensitive(labels []string) bool {
+	for _, l := range labels {
+		if slices.Contains(SensitiveLabels, l) {
+			return true
+		}
+	}
+	return false
 }
 
 // Relation is what links a subject to a resource's patients.
@@ -135,6 +159,12 @@ func decideCompartment(s Subject, a Action, r Resource, d Decision) Decision {
 	}
 	if !slices.Contains(careRoles, s.Role) {
 		return Decision{Hide: true, Reason: s.Role + " role: no access to patients' records"}
+	}
+	if sensitive(r.Labels) && !s.Sensitive {
+		if r.Relation.BreakGlass && (slices.Contains(readOnly, a) || r.Relation.BreakGlassWrite) {
+			return Decision{Allow: true, BreakGlass: true, Reason: d.Reason + ", a restricted record by emergency access (break-glass)"}
+		}
+		return Decision{Hide: true, Reason: s.Role + " role: a restricted record (sensitive security label) needs the sensitive privilege"}
 	}
 	if r.Relation.Consent.Effect == ConsentDeny {
 		if r.Relation.BreakGlass && (slices.Contains(readOnly, a) || r.Relation.BreakGlassWrite) {

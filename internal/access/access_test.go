@@ -84,6 +84,9 @@ func TestDecideCompartments(t *testing.T) {
 	lab := Subject{ID: "u-2", Role: "lab-technician", Tenant: "t1", OrgWide: true}
 	pat := Subject{ID: "u-3", Role: "patient", Tenant: "t1", FHIRUser: "Patient/p1"}
 	admin := Subject{ID: "u-4", Role: "tenant-admin", Tenant: "t1"}
+	docS := doc
+	docS.Sensitive = true
+	labelled := func(r Resource, labels ...string) Resource { r.Labels = labels; return r }
 	obs := func(rel Relation, patients ...string) Resource {
 		return Resource{Tenant: "t1", Type: "Observation", Patients: patients, Relation: rel}
 	}
@@ -121,6 +124,13 @@ func TestDecideCompartments(t *testing.T) {
 		{"break-glass overrides a Consent denial", doc, Read, obs(Relation{BreakGlass: true, Consent: ConsentDecision{Effect: ConsentDeny}}, "p1"), true, false, true, "over the patient's Consent"},
 		{"a Consent permit does not replace a care relationship", doc, Read, obs(Relation{Consent: ConsentDecision{Effect: ConsentPermit}}, "p1"), false, true, false, "not in their care"},
 		{"the patient's own record ignores their Consent", pat, Read, obs(Relation{Consent: ConsentDecision{Effect: ConsentDeny}}, "p1"), true, false, false, "their own record"},
+		{"a psychotherapy note hidden from a physician in their care", doc, Read, labelled(obs(Relation{Care: true}, "p1"), "PSYTHPN"), false, true, false, "sensitive privilege"},
+		{"a psychotherapy note for a physician with the sensitive privilege", docS, Read, labelled(obs(Relation{Care: true}, "p1"), "PSYTHPN"), true, false, false, "in their care"},
+		{"a sensitive privilege needs the relationship too", docS, Read, labelled(obs(Relation{}, "p1"), "HIV"), false, true, false, "not in their care"},
+		{"a restricted record by break-glass", doc, Read, labelled(obs(Relation{BreakGlass: true}, "p1"), "R"), true, false, true, "restricted record by emergency access"},
+		{"an ordinary label is no restriction", doc, Read, labelled(obs(Relation{Care: true}, "p1"), "N"), true, false, false, "in their care"},
+		{"the patient sees their own restricted record", pat, Read, labelled(obs(Relation{}, "p1"), "SUD"), true, false, false, "their own record"},
+		{"an organisation-wide role without the privilege", lab, Read, labelled(obs(Relation{}, "p1"), "HIV"), false, true, false, "sensitive privilege"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -57,7 +57,7 @@ func (cc *careCache) invalidate(tenant string) {
 // subject is the call's principal for the access package.
 func (c *call) subject() access.Subject {
 	return access.Subject{ID: c.p.ID, Role: c.p.Role, Tenant: c.p.Tenant, FHIRUser: c.p.FHIRUser,
-		OrgWide: slices.Contains(c.s.d.OrgWideRoles, c.p.Role)}
+		OrgWide: slices.Contains(c.s.d.OrgWideRoles, c.p.Role), Sensitive: slices.Contains(c.s.d.SensitiveRoles, c.p.Role)}
 }
 
 // patientsOf returns the patients whose compartment version v is in,
@@ -88,14 +88,16 @@ func (c *call) patientsOf(v store.Version) []string {
 func (c *call) decide(a access.Action, typ, ref string, body []byte, patients []string) (access.Decision, error) {
 	r := access.Resource{Tenant: c.p.Tenant, Type: typ, Patients: patients}
 	if len(patients) > 0 && c.p.Kind == "user" {
+		r.Labels = securityLabels(body)
 		rel, err := c.relation(patients)
 		if err != nil {
 			return access.Decision{}, err
 		}
-		if rel.Consent, err = c.consent(a, typ, ref, body, patients); err != nil {
+		if rel.Consent, err = c.consent(a, typ, ref, r.Labels, patients); err != nil {
 			return access.Decision{}, err
 		}
-		if !rel.Care && !slices.Contains(c.s.d.OrgWideRoles, c.p.Role) || rel.Consent.Effect == access.ConsentDeny {
+		restricted := !slices.Contains(c.s.d.SensitiveRoles, c.p.Role) && slices.ContainsFunc(r.Labels, func(l string) bool { return slices.Contains(access.SensitiveLabels, l) })
+		if !rel.Care && !slices.Contains(c.s.d.OrgWideRoles, c.p.Role) || rel.Consent.Effect == access.ConsentDeny || restricted {
 			if err := c.breakGlassFor(patients, &rel); err != nil {
 				return access.Decision{}, err
 			}

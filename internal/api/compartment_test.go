@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -175,6 +176,30 @@ func TestConsentEnforced(t *testing.T) {
 	}
 	get(plain, 200)
 	get(psy, 200)
+	// A psychotherapy note needs the sensitive privilege (physicians by
+	// default): a nurse in the same patient's care does not see it.
+	n, _, err := h.App.Identity.Create(ctx, identity.Actor{Operator: true}, identity.NewPerson{Tenant: "default", Username: "rn.gp", Role: identity.RoleNurse})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nursePr := create(map[string]any{"resourceType": "Practitioner"})
+	create(map[string]any{"resourceType": "CareTeam", "subject": ref("Patient", pid), "participant": []any{map[string]any{"member": ref("Practitioner", nursePr)}}})
+	if _, err := h.App.Identity.LinkFHIR(ctx, identity.Actor{Operator: true}, n.ID, "Practitioner/"+doc); !errors.Is(err, identity.ErrFHIRUserTaken) {
+		t.Errorf("two accounts for one practitioner: %v", err)
+	}
+	if _, err := h.App.Identity.LinkFHIR(ctx, identity.Actor{Operator: true}, n.ID, "Practitioner/"+nursePr); err != nil {
+		t.Fatal(err)
+	}
+	ntok, _, err := h.App.Identity.StartSession(ctx, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := call(h, "GET", "/fhir/R4/Observation/"+psy, ntok.Reveal(), nil); r.StatusCode != http.StatusNotFound {
+		t.Errorf("a nurse reads a psychotherapy note: %d", r.StatusCode)
+	}
+	if r := call(h, "GET", "/fhir/R4/Observation/"+plain, ntok.Reveal(), nil); r.StatusCode != http.StatusOK {
+		t.Errorf("the nurse's ordinary read: %d", r.StatusCode)
+	}
 	consent := func(status string, deny map[string]any) map[string]any {
 		return map[string]any{"resourceType": "Consent", "status": status,
 			"scope":    map[string]any{"coding": []any{map[string]any{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}}},

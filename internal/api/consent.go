@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/url"
@@ -44,8 +45,8 @@ func (cc *consentCache) invalidate(tenant string) {
 }
 
 // consent evaluates the patients' Consents for action a on the record
-// ref (Type/id; "" for content not stored yet) with stored JSON body.
-func (c *call) consent(a access.Action, typ, ref string, body []byte, patients []string) (access.ConsentDecision, error) {
+// ref (Type/id; "" for content not stored yet) with security labels.
+func (c *call) consent(a access.Action, typ, ref string, labels, patients []string) (access.ConsentDecision, error) {
 	if self, ok := strings.CutPrefix(c.p.FHIRUser, "Patient/"); ok && slices.Contains(patients, self) {
 		return access.ConsentDecision{}, nil
 	}
@@ -72,7 +73,7 @@ func (c *call) consent(a access.Action, typ, ref string, body []byte, patients [
 		actors = append(actors, c.p.FHIRUser)
 	}
 	return access.EvaluateConsents(cs, access.ConsentRequest{Actors: actors, Action: action, ResourceType: typ,
-		ResourceRef: ref, Labels: securityLabels(body), Time: c.s.d.Now()}), nil
+		ResourceRef: ref, Labels: labels, Time: c.s.d.Now()}), nil
 }
 
 // roleSystem names ward's roles in Consent actor roles.
@@ -118,7 +119,7 @@ func (s *Server) patientConsents(ctx context.Context, tenant, patient string) (c
 
 // securityLabels are the meta.security codes of a resource's JSON.
 func securityLabels(body []byte) []string {
-	if body == nil {
+	if !bytes.Contains(body, []byte(`"security"`)) {
 		return nil
 	}
 	var r struct {

@@ -61,6 +61,9 @@ type Deps struct {
 	// OrgWideRoles see every patient of their tenant within their
 	// privileges; other people's roles need a care relationship.
 	OrgWideRoles []string
+	// SensitiveRoles hold the privilege records with sensitive security
+	// labels need.
+	SensitiveRoles []string
 	// Masks remove elements a role may not see from every answer.
 	Masks access.Masks
 	// BreakGlass is emergency access (nil: not available).

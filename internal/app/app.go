@@ -183,6 +183,7 @@ func OpenWith(ctx context.Context, cfg config.Config, log *slog.Logger, o Option
 		SSO:             ssoProviders,
 		Allowlist:       allow,
 		OrgWideRoles:    cfg.Access.OrgWideRoles,
+		SensitiveRoles:  cfg.Access.SensitiveRoles,
 		Masks:           masks,
 		BreakGlass:      bg,
 		Attempts:        db,

@@ -82,6 +82,10 @@ type Access struct {
 	// CareTeam, an Encounter, the general practitioner). Default:
 	// lab-technician, front-desk, billing. [] grants none.
 	OrgWideRoles []string `toml:"organization_wide_roles"`
+	// SensitiveRoles hold the extra privilege records with a sensitive
+	// security label (R, PSYTHPN, HIV, SUD, ...) need. Default:
+	// physician. [] grants none (only break-glass and the patient).
+	SensitiveRoles []string `toml:"sensitive_roles"`
 }
 
 // SignIn sets sign-in throttling beyond the per-account lockout.
@@ -298,6 +302,9 @@ func (c *Config) FinishData() error {
 	}
 	if c.Access.OrgWideRoles == nil {
 		c.Access.OrgWideRoles = []string{"lab-technician", "front-desk", "billing"}
+	}
+	if c.Access.SensitiveRoles == nil {
+		c.Access.SensitiveRoles = []string{"physician"}
 	}
 	for _, r := range c.Access.OrgWideRoles {
 		if r == "patient" || r == "personal-representative" || r == "" {

@@ -309,6 +309,10 @@ func (s *Service) countFailure(ctx context.Context, p Person) error {
 	return &Refused{PersonID: p.ID, Locked: !until.IsZero()}
 }
 
+// ErrFHIRUserTaken means another account of the tenant stands for that
+// FHIR resource already.
+var ErrFHIRUserTaken = errors.New("identity: another account of the tenant stands for that FHIR resource")
+
 // LinkFHIR sets the FHIR resource account id stands for (Practitioner/…
 // for clinical staff, Patient/… for a patient, RelatedPerson/… for a
 // representative; "" unlinks), under the rules of Create. The access
@@ -324,6 +328,9 @@ func (s *Service) LinkFHIR(ctx context.Context, by Actor, id, ref string) (Perso
 		}
 	}
 	if err := s.st.SetFHIRUser(ctx, id, ref); err != nil {
+		if errors.Is(err, ErrExists) {
+			return Person{}, ErrFHIRUserTaken
+		}
 		return Person{}, err
 	}
 	p.FHIRUser = ref

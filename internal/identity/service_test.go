@@ -330,3 +330,47 @@ func TestListRules(t *testing.T) {
 		t.Errorf("nurse lists accounts: %v", err)
 	}
 }
+
+func TestLinkFHIR(t *testing.T) {
+	s, _, _ := newService(t)
+	mk := func(username, role string) identity.Person {
+		t.Helper()
+		p, _, err := s.Create(ctx, operator, identity.NewPerson{Tenant: "clinic", Username: username, Role: role})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	doc, pat, admin := mk("doc", identity.RolePhysician), mk("pat", identity.RolePatient), mk("adm", identity.RoleTenantAdmin)
+	for _, tc := range []struct {
+		name string
+		id   string
+		ref  string
+		want error
+	}{
+		{"physician to a Practitioner", doc.ID, "Practitioner/d1", nil},
+		{"patient to a Patient", pat.ID, "Patient/p1", nil},
+		{"physician to a Patient", doc.ID, "Patient/p1", identity.ErrInvalid},
+		{"patient to a Practitioner", pat.ID, "Practitioner/d2", identity.ErrInvalid},
+		{"an admin stands for nothing", admin.ID, "Practitioner/d3", identity.ErrInvalid},
+		{"malformed", doc.ID, "Practitioner/", identity.ErrInvalid},
+		{"no type", doc.ID, "d1", identity.ErrInvalid},
+		{"taken", mk("doc2", identity.RoleNurse).ID, "Practitioner/d1", identity.ErrFHIRUserTaken},
+		{"unknown account", "u-nobody", "Practitioner/d9", identity.ErrNotFound},
+	} {
+		_, err := s.LinkFHIR(ctx, operator, tc.id, tc.ref)
+		if !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	// A nurse may not link anyone; unlinking frees the resource.
+	if _, err := s.LinkFHIR(ctx, identity.Actor{ID: "u-n", Role: identity.RoleNurse, Tenant: "clinic"}, pat.ID, ""); !errors.Is(err, identity.ErrForbidden) {
+		t.Errorf("a nurse links: %v", err)
+	}
+	if p, err := s.LinkFHIR(ctx, operator, doc.ID, ""); err != nil || p.FHIRUser != "" {
+		t.Fatalf("unlink: %+v %v", p, err)
+	}
+	if _, err := s.LinkFHIR(ctx, operator, mk("doc3", identity.RolePhysician).ID, "Practitioner/d1"); err != nil {
+		t.Errorf("link a freed resource: %v", err)
+	}
+}
