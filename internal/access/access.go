@@ -86,6 +86,10 @@ type Relation struct {
 	// Care: the subject is on a CareTeam of, a participant in an
 	// Encounter of, or the general practitioner of one of the patients.
 	Care bool
+	// Represents: the subject is the verified personal representative
+	// of one of the patients (an administrator linked their account to
+	// an active RelatedPerson of that patient).
+	Represents bool
 	// BreakGlass: the subject holds an active emergency grant for one of
 	// them; BreakGlassWrite if the grant allows writing.
 	BreakGlass, BreakGlassWrite bool
@@ -156,6 +160,12 @@ func decideCompartment(s Subject, a Action, r Resource, d Decision) Decision {
 			return Decision{Allow: true, Reason: "patient role: their own record"}
 		}
 		return Decision{Hide: true, Reason: "patient role: another patient's record"}
+	}
+	if s.Role == "personal-representative" {
+		if r.Relation.Represents {
+			return Decision{Allow: true, Reason: "personal-representative role: the record of the patient they represent"}
+		}
+		return Decision{Hide: true, Reason: "personal-representative role: a patient they do not represent"}
 	}
 	if !slices.Contains(careRoles, s.Role) {
 		return Decision{Hide: true, Reason: s.Role + " role: no access to patients' records"}
@@ -244,6 +254,13 @@ var staff = map[string][]grant{
 	// A patient reads their own record (decideCompartment) and the
 	// practitioners, organisations and locations it names.
 	"patient": {
+		{clinical, readOnly},
+		{demographics, readOnly},
+		{scheduling, readOnly},
+	},
+	// A personal representative reads the record of the patient they
+	// represent, as the patient would.
+	"personal-representative": {
 		{clinical, readOnly},
 		{demographics, readOnly},
 		{scheduling, readOnly},

@@ -84,6 +84,7 @@ func TestDecideCompartments(t *testing.T) {
 	lab := Subject{ID: "u-2", Role: "lab-technician", Tenant: "t1", OrgWide: true}
 	pat := Subject{ID: "u-3", Role: "patient", Tenant: "t1", FHIRUser: "Patient/p1"}
 	admin := Subject{ID: "u-4", Role: "tenant-admin", Tenant: "t1"}
+	rep := Subject{ID: "u-8", Role: "personal-representative", Tenant: "t1", FHIRUser: "RelatedPerson/r1"}
 	docS := doc
 	docS.Sensitive = true
 	labelled := func(r Resource, labels ...string) Resource { r.Labels = labels; return r }
@@ -130,6 +131,9 @@ func TestDecideCompartments(t *testing.T) {
 		{"a restricted record by break-glass", doc, Read, labelled(obs(Relation{BreakGlass: true}, "p1"), "R"), true, false, true, "restricted record by emergency access"},
 		{"an ordinary label is no restriction", doc, Read, labelled(obs(Relation{Care: true}, "p1"), "N"), true, false, false, "in their care"},
 		{"the patient sees their own restricted record", pat, Read, labelled(obs(Relation{}, "p1"), "SUD"), true, false, false, "their own record"},
+		{"a representative reads the represented patient's record", rep, Read, obs(Relation{Represents: true}, "p1"), true, false, false, "the patient they represent"},
+		{"a representative reads another patient's record", rep, Read, obs(Relation{}, "p2"), false, true, false, "do not represent"},
+		{"a representative cannot write", rep, Update, obs(Relation{Represents: true}, "p1"), false, false, false, "no update privilege"},
 		{"an organisation-wide role without the privilege", lab, Read, labelled(obs(Relation{}, "p1"), "HIV"), false, true, false, "sensitive privilege"},
 	}
 	for _, c := range cases {

@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"net/url"
 	"slices"
 	"strconv"
@@ -157,7 +159,15 @@ func (c *call) visible(v store.Version) (bool, error) {
 // relation finds what links the calling person to any of patients.
 func (c *call) relation(patients []string) (access.Relation, error) {
 	var rel access.Relation
-	if typ, _ := splitRef(c.p.FHIRUser); typ == "Practitioner" {
+	typ, id := splitRef(c.p.FHIRUser)
+	if typ == "RelatedPerson" {
+		p, err := c.represented(id)
+		if err != nil {
+			return rel, err
+		}
+		rel.Represents = p != "" && slices.Contains(patients, p)
+	}
+	if typ == "Practitioner" {
 		set, err := c.s.carePatients(c.r.Context(), c.p.Tenant, c.p.FHIRUser)
 		if err != nil {
 			return rel, err
@@ -185,6 +195,31 @@ func (c *call) breakGlassFor(patients []string, rel *access.Relation) error {
 		}
 	}
 	return nil
+}
+
+// represented returns the patient of the caller's RelatedPerson id when
+// it is active ("" otherwise), once per call.
+func (c *call) represented(id string) (string, error) {
+	if c.representedOK {
+		return c.representedPatient, nil
+	}
+	v, err := c.s.d.Store.Read(c.r.Context(), c.p.Tenant, "RelatedPerson", id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", err
+	}
+	var rp struct {
+		Active  *bool `json:"active"`
+		Patient struct {
+			Reference string `json:"reference"`
+		} `json:"patient"`
+	}
+	if err == nil && json.Unmarshal(v.Body, &rp) == nil && (rp.Active == nil || *rp.Active) {
+		if t, pid := splitRef(rp.Patient.Reference); t == "Patient" {
+			c.representedPatient = pid
+		}
+	}
+	c.representedOK = true
+	return c.representedPatient, nil
 }
 
 // carePatients returns the patients a practitioner is related to in the

@@ -113,6 +113,14 @@ func TestPatientCompartments(t *testing.T) {
 	}
 	status(patient, "POST", "/fhir/R4/Observation", map[string]any{"resourceType": "Observation", "status": "final", "code": map[string]any{"text": "x"}, "subject": ref("Patient", p1)}, 403)
 
+	// A personal representative, once staff linked their account to the
+	// patient's RelatedPerson, sees that patient's record only.
+	rp := create(map[string]any{"resourceType": "RelatedPerson", "active": true, "patient": ref("Patient", p1)})
+	representative := person("mother.one", identity.RolePersonalRepresentative, "RelatedPerson/"+rp)
+	status(representative, "GET", "/fhir/R4/Observation/"+o1, nil, 200)
+	status(representative, "GET", "/fhir/R4/Observation/"+o2, nil, 404)
+	status(representative, "POST", "/fhir/R4/Observation", map[string]any{"resourceType": "Observation", "status": "final", "code": map[string]any{"text": "x"}, "subject": ref("Patient", p1)}, 403)
+
 	// A lab technician has an organisation-wide grant: any patient's
 	// results, within their privileges.
 	status(lab, "GET", "/fhir/R4/Observation/"+o2, nil, 200)

@@ -90,6 +90,10 @@ type call struct {
 	breakGlass bool
 	// decided is set once the call asked the access package.
 	decided bool
+	// representedPatient is the patient a representative's RelatedPerson
+	// names, once looked up (representedOK).
+	representedPatient string
+	representedOK      bool
 }
 
 // reply is what a handler produces; the pipeline records the audit
