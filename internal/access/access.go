@@ -45,6 +45,9 @@ type Subject struct {
 	// Sensitive is set when the subject's role holds the extra privilege
 	// restricted records need (see SensitiveLabels).
 	Sensitive bool
+	// Privileges, when not nil, replace the role's built-in privileges:
+	// the tenant edited them (EditableRoles).
+	Privileges []Grant
 }
 
 // Resource is what is being acted on.
@@ -138,6 +141,9 @@ func Decide(s Subject, a Action, r Resource) Decision {
 	if !ok {
 		return Decision{Reason: "role has no FHIR privileges"}
 	}
+	if s.Privileges != nil {
+		privs = s.Privileges
+	}
 	d := decideStaff(s.Role, privs, a, r.Type)
 	if !d.Allow || len(r.Patients) == 0 {
 		return d
@@ -206,10 +212,10 @@ var (
 	labResults   = []string{"Observation", "DiagnosticReport"}
 )
 
-// grant is some actions on some resource types.
-type grant struct {
-	types   []string
-	actions []Action
+// Grant is a privilege: some actions on some resource types.
+type Grant struct {
+	Types   []string
+	Actions []Action
 }
 
 var (
@@ -222,7 +228,7 @@ var (
 // the patients they are related to). No role may delete: clinical
 // records are corrected by new versions. Admin roles have no clinical
 // privileges.
-var staff = map[string][]grant{
+var staff = map[string][]Grant{
 	"physician": {
 		{clinical, append(readWrite, Sign)},
 		{demographics, readWrite},
@@ -267,12 +273,12 @@ var staff = map[string][]grant{
 	},
 }
 
-func decideStaff(role string, grants []grant, a Action, typ string) Decision {
+func decideStaff(role string, grants []Grant, a Action, typ string) Decision {
 	if typ == "" {
 		return Decision{Reason: role + " role: only a service client acts across every resource type"}
 	}
 	for _, g := range grants {
-		if slices.Contains(g.types, typ) && slices.Contains(g.actions, a) {
+		if slices.Contains(g.Types, typ) && slices.Contains(g.Actions, a) {
 			return Decision{Allow: true, Reason: role + " role: " + string(a) + " " + typ}
 		}
 	}

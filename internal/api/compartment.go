@@ -56,10 +56,23 @@ func (cc *careCache) invalidate(tenant string) {
 	cc.mu.Unlock()
 }
 
-// subject is the call's principal for the access package.
-func (c *call) subject() access.Subject {
-	return access.Subject{ID: c.p.ID, Role: c.p.Role, Tenant: c.p.Tenant, FHIRUser: c.p.FHIRUser,
+// subject is the call's principal for the access package, with the
+// tenant's privileges of its role when the tenant edited them.
+func (c *call) subject() (access.Subject, error) {
+	if c.sub != nil {
+		return *c.sub, nil
+	}
+	sub := access.Subject{ID: c.p.ID, Role: c.p.Role, Tenant: c.p.Tenant, FHIRUser: c.p.FHIRUser,
 		OrgWide: slices.Contains(c.s.d.OrgWideRoles, c.p.Role), Sensitive: slices.Contains(c.s.d.SensitiveRoles, c.p.Role)}
+	if c.p.Kind == "user" {
+		privs, err := c.s.privileges(c.r.Context(), c.p.Tenant, c.p.Role)
+		if err != nil {
+			return access.Subject{}, err
+		}
+		sub.Privileges = privs
+	}
+	c.sub = &sub
+	return sub, nil
 }
 
 // patientsOf returns the patients whose compartment version v is in,
@@ -107,7 +120,11 @@ func (c *call) decide(a access.Action, typ, ref string, body []byte, patients []
 		r.Relation = rel
 	}
 	c.decided = true
-	d := access.Decide(c.subject(), a, r)
+	sub, err := c.subject()
+	if err != nil {
+		return access.Decision{}, err
+	}
+	d := access.Decide(sub, a, r)
 	if d.Allow && d.BreakGlass {
 		c.breakGlass = true
 	}

@@ -90,6 +90,8 @@ type call struct {
 	breakGlass bool
 	// decided is set once the call asked the access package.
 	decided bool
+	// sub is the principal for the access package, once built.
+	sub *access.Subject
 	// representedPatient is the patient a representative's RelatedPerson
 	// names, once looked up (representedOK).
 	representedPatient string
@@ -310,7 +312,11 @@ func (c *call) versionEvent(action, subtype string, v store.Version) *audit.Even
 // authorize asks the access package; a denial becomes a 403 error.
 func (c *call) authorize(a access.Action, typ string) error {
 	c.decided = true
-	d := access.Decide(c.subject(), a, access.Resource{Tenant: c.p.Tenant, Type: typ})
+	sub, err := c.subject()
+	if err != nil {
+		return err
+	}
+	d := access.Decide(sub, a, access.Resource{Tenant: c.p.Tenant, Type: typ})
 	if !d.Allow {
 		return &forbiddenError{reason: d.Reason}
 	}

@@ -68,6 +68,8 @@ type Deps struct {
 	Masks access.Masks
 	// BreakGlass is emergency access (nil: not available).
 	BreakGlass BreakGlass
+	// Roles keeps tenants' edited role privileges (nil: built-in only).
+	Roles RoleStore
 	// Attempts counts sign-in attempts per address across instances;
 	// SignInPerMinute bounds them (0: no bound).
 	Attempts        AttemptCounter
@@ -95,6 +97,7 @@ type Server struct {
 	mux      *http.ServeMux
 	care     careCache
 	consents consentCache
+	roles    roleCache
 
 	routeList []Route // authenticated routes, in registration order
 }
@@ -108,7 +111,8 @@ func New(d Deps) *Server {
 		d.MaxBody = 16 << 20
 	}
 	s := &Server{d: d, mux: http.NewServeMux(), care: careCache{gen: map[string]uint64{}, m: map[string]careSet{}},
-		consents: consentCache{gen: map[string]uint64{}, m: map[string]consentSet{}}}
+		consents: consentCache{gen: map[string]uint64{}, m: map[string]consentSet{}},
+		roles:    roleCache{m: map[string]roleSet{}}}
 	s.cap = capabilityStatement(d.BaseURL, d.Version, d.Now())
 	s.routes()
 	return s
@@ -138,6 +142,10 @@ func (s *Server) routes() {
 	s.account("POST /auth/step-up", "step-up", s.stepUp)
 	s.account("POST /auth/pin", "pin-set", s.setPIN)
 	s.account("POST /admin/invitations", "invitation", s.invite)
+	s.account("GET /admin/roles", "roles", s.listRoles)
+	s.account("PUT /admin/users/{user}/role", "user-role-change", s.setUserRole)
+	s.account("PUT /admin/roles/{role}", "role-change", s.setRole)
+	s.account("DELETE /admin/roles/{role}", "role-change", s.setRole)
 	s.account("POST /access/break-glass", "break-glass-start", s.breakGlassStart)
 	s.account("DELETE /access/break-glass/{id}", "break-glass-end", s.breakGlassEnd)
 	s.account("GET /access/reviews", "break-glass-reviews", s.reviews)

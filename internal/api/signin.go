@@ -32,6 +32,7 @@ type People interface {
 	Resume(ctx context.Context, token string, proof identity.Proof) (identity.Session, error)
 	StepUp(ctx context.Context, token, pw string) (identity.Session, error)
 	SetPIN(ctx context.Context, id, pw, pin string) error
+	SetRole(ctx context.Context, by identity.Actor, id, role string) (identity.Person, error)
 	StepOf(ctx context.Context, token string) (identity.Step, error)
 	BeginWebAuthn(ctx context.Context, purpose identity.Purpose, token string) ([]byte, error)
 	FinishWebAuthn(ctx context.Context, purpose identity.Purpose, token string, response []byte) (identity.WebAuthnResult, error)

@@ -186,6 +186,7 @@ func OpenWith(ctx context.Context, cfg config.Config, log *slog.Logger, o Option
 		SensitiveRoles:  cfg.Access.SensitiveRoles,
 		Masks:           masks,
 		BreakGlass:      bg,
+		Roles:           db,
 		Attempts:        db,
 		SignInPerMinute: cfg.SignIn.PerIPPerMinute,
 		Signatures:      &Signatures{DB: db, Sealer: KeyringSealer{kr}, Issuer: cfg.BaseURL, Now: o.Now},

@@ -309,6 +309,38 @@ func (s *Service) countFailure(ctx context.Context, p Person) error {
 	return &Refused{PersonID: p.ID, Locked: !until.IsZero()}
 }
 
+// SetRole changes account id's role: under the rules of Create for both
+// the current and the new role, so only a super-admin (or the operator)
+// promotes anyone to an admin role or changes an admin's; nobody changes
+// their own. The account's sessions end, since they carry the role.
+func (s *Service) SetRole(ctx context.Context, by Actor, id, role string) (Person, error) {
+	p, err := s.managed(ctx, by, id)
+	if err != nil {
+		return Person{}, err
+	}
+	if !by.Operator && by.ID == id {
+		return Person{}, fmt.Errorf("%w: an account cannot change its own role", ErrForbidden)
+	}
+	next := p
+	next.Role = role
+	if err := next.validate(); err != nil {
+		return Person{}, err
+	}
+	if err := may(by, next); err != nil {
+		return Person{}, err
+	}
+	if p.FHIRUser != "" && checkFHIRUser(role, p.FHIRUser) != nil {
+		return Person{}, fmt.Errorf("%w: the account stands for %s, which a %s account cannot; unlink it first", ErrInvalid, p.FHIRUser, role)
+	}
+	if err := s.st.SetRole(ctx, id, role); err != nil {
+		return Person{}, err
+	}
+	if _, err := s.st.DeleteSessions(ctx, id, nil, false); err != nil {
+		return Person{}, err
+	}
+	return next, nil
+}
+
 // ErrFHIRUserTaken means another account of the tenant stands for that
 // FHIR resource already.
 var ErrFHIRUserTaken = errors.New("identity: another account of the tenant stands for that FHIR resource")

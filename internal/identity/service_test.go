@@ -374,3 +374,43 @@ func TestLinkFHIR(t *testing.T) {
 		t.Errorf("link a freed resource: %v", err)
 	}
 }
+
+func TestSetRole(t *testing.T) {
+	s, db, _ := newService(t)
+	n, _, err := s.Create(ctx, operator, identity.NewPerson{Tenant: "clinic", Username: "nurse", Role: identity.RoleNurse})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.StartSession(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	tenantAdmin := identity.Actor{ID: "u-ta", Role: identity.RoleTenantAdmin, Tenant: "clinic"}
+	super := identity.Actor{ID: "u-sa", Role: identity.RoleSuperAdmin}
+	for _, tc := range []struct {
+		name string
+		by   identity.Actor
+		id   string
+		role string
+		want error
+	}{
+		{"tenant admin promotes to admin", tenantAdmin, n.ID, identity.RoleTenantAdmin, identity.ErrForbidden},
+		{"a nurse changes roles", identity.Actor{ID: "u-x", Role: identity.RoleNurse, Tenant: "clinic"}, n.ID, identity.RolePhysician, identity.ErrForbidden},
+		{"own role", identity.Actor{ID: n.ID, Role: identity.RoleTenantAdmin, Tenant: "clinic"}, n.ID, identity.RolePhysician, identity.ErrForbidden},
+		{"unknown role", tenantAdmin, n.ID, "wizard", identity.ErrInvalid},
+		{"super-admin role for a tenant account", super, n.ID, identity.RoleSuperAdmin, identity.ErrInvalid},
+		{"tenant admin: nurse to physician", tenantAdmin, n.ID, identity.RolePhysician, nil},
+		{"super-admin promotes to tenant admin", super, n.ID, identity.RoleTenantAdmin, nil},
+		{"tenant admin demotes an admin", tenantAdmin, n.ID, identity.RoleNurse, identity.ErrForbidden},
+	} {
+		if _, err := s.SetRole(ctx, tc.by, tc.id, tc.role); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	p, _ := db.Person(ctx, n.ID)
+	if p.Role != identity.RoleTenantAdmin {
+		t.Errorf("role %s", p.Role)
+	}
+	if ss, _ := db.Sessions(ctx, n.ID); len(ss) != 0 {
+		t.Errorf("%d sessions after a role change", len(ss))
+	}
+}

@@ -24,6 +24,8 @@ type Store interface {
 	// SetPassword replaces an account's password hash and history;
 	// ErrNotFound if absent.
 	SetPassword(ctx context.Context, id, hash string, history []string, changed time.Time, mustChange bool) error
+	// SetRole changes an account's role; ErrNotFound if absent.
+	SetRole(ctx context.Context, id, role string) error
 	// SetFHIRUser sets the FHIR resource an account stands for ("" to
 	// unlink); ErrNotFound if absent, ErrExists if another account of the
 	// tenant stands for it.

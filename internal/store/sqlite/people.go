@@ -120,6 +120,11 @@ func (d *DB) SetPassword(ctx context.Context, id, hash string, history []string,
 		password_changed_ns = ?, must_change = ? WHERE id = ?`, hash, string(hist), changed.UnixNano(), mustChange, id)
 }
 
+// SetRole implements identity.Store.
+func (d *DB) SetRole(ctx context.Context, id, role string) error {
+	return d.updateOne(ctx, `UPDATE people SET role = ? WHERE id = ?`, role, id)
+}
+
 // SetFHIRUser implements identity.Store.
 func (d *DB) SetFHIRUser(ctx context.Context, id, ref string) error {
 	err := d.updateOne(ctx, `UPDATE people SET fhir_user = ? WHERE id = ?`, ref, id)
