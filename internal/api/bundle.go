@@ -39,10 +39,6 @@ func (s *Server) bundle(c *call) (*reply, error) {
 	if err := c.params(); err != nil {
 		return nil, err
 	}
-	if c.restricted() {
-		// Entries are not yet decided patient by patient: fail closed.
-		return nil, &forbiddenError{reason: "transaction and batch Bundles are for service clients and roles with an organisation-wide grant; send the requests one by one"}
-	}
 	res, err := c.readResource("Bundle")
 	if err != nil {
 		return nil, err
@@ -164,6 +160,9 @@ func (s *Server) resolve(c *call, p *entryPlan) error {
 			return err
 		}
 		v, err := s.d.Store.Read(c.r.Context(), c.p.Tenant, p.typ, ids[0])
+		if err == nil {
+			err = c.authorizeRecord(access.Read, v)
+		}
 		if err != nil {
 			return err
 		}
@@ -190,6 +189,28 @@ func (s *Server) resolve(c *call, p *entryPlan) error {
 				return bad("entry.resource id does not match the resource the condition found")
 			}
 		}
+	}
+	return nil
+}
+
+// authorizeEntry decides a planned write entry record by record, as the
+// single-resource routes do: the record as it is (hidden: 404) and the
+// content written (403). Reads are decided when they run (readEntry).
+func (s *Server) authorizeEntry(c *call, p entryPlan) error {
+	if p.noop || p.method == http.MethodGet {
+		return nil
+	}
+	if p.id != "" && p.method != http.MethodPost {
+		v, err := s.d.Store.Read(c.r.Context(), c.p.Tenant, p.typ, p.id)
+		if err == nil {
+			err = c.authorizeRecord(p.action(), v)
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) || errors.As(err, new(*hiddenError)) {
+			return err
+		}
+	}
+	if p.res != nil {
+		return c.authorizeNew(p.action(), p.typ, newPatients(p.res))
 	}
 	return nil
 }
@@ -240,6 +261,9 @@ func (s *Server) transaction(c *call, b *fhir.Bundle) (*reply, error) {
 			return nil, entryError(i, err)
 		}
 		if err := s.resolve(c, &p); err != nil {
+			return nil, entryError(i, err)
+		}
+		if err := s.authorizeEntry(c, p); err != nil {
 			return nil, entryError(i, err)
 		}
 		if p.method == http.MethodPost && !p.noop {
@@ -328,6 +352,9 @@ func (s *Server) batch(c *call, b *fhir.Bundle) (*reply, error) {
 		if err == nil {
 			err = s.resolve(c, &p)
 		}
+		if err == nil {
+			err = s.authorizeEntry(c, p)
+		}
 		if err != nil {
 			var status int
 			out[i], status = s.errorEntry(c, err)
@@ -415,6 +442,9 @@ func (s *Server) readEntry(c *call, p entryPlan) bundleEntry {
 		} else {
 			v, err = s.d.Store.Read(c.r.Context(), c.p.Tenant, p.typ, p.id)
 		}
+	}
+	if err == nil {
+		err = c.authorizeRecord(access.Read, v)
 	}
 	ev := c.event(audit.ActionRead, c.subtype, p.typ, p.id, v.VersionID)
 	if err != nil {

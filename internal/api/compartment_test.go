@@ -93,7 +93,21 @@ func TestPatientCompartments(t *testing.T) {
 	if strings.Contains(string(r.Body), o2) {
 		t.Errorf("physician's history shows another patient's record: %s", r.Body)
 	}
-	status(physician, "POST", "/fhir/R4/", map[string]any{"resourceType": "Bundle", "type": "batch", "entry": []any{}}, 403)
+	// Bundles decide entry by entry: a batch reads the physician's patient
+	// and not the other; a transaction writing for the other is refused.
+	get := func(id string) map[string]any {
+		return map[string]any{"request": map[string]any{"method": "GET", "url": "Observation/" + id}}
+	}
+	r = status(physician, "POST", "/fhir/R4/", map[string]any{"resourceType": "Bundle", "type": "batch", "entry": []any{get(o1), get(o2)}}, 200)
+	if body := string(r.Body); !strings.Contains(body, `"200 OK"`) || !strings.Contains(body, `"404`) || strings.Count(body, `"resourceType":"Observation"`) != 1 {
+		t.Errorf("physician's batch: %s", body)
+	}
+	status(physician, "POST", "/fhir/R4/", map[string]any{"resourceType": "Bundle", "type": "transaction", "entry": []any{map[string]any{
+		"request":  map[string]any{"method": "POST", "url": "Observation"},
+		"resource": map[string]any{"resourceType": "Observation", "status": "final", "code": map[string]any{"text": "x"}, "subject": ref("Patient", p2)}}}}, 403)
+	status(physician, "POST", "/fhir/R4/", map[string]any{"resourceType": "Bundle", "type": "transaction", "entry": []any{map[string]any{
+		"request":  map[string]any{"method": "PUT", "url": "Observation/" + o2},
+		"resource": map[string]any{"resourceType": "Observation", "id": o2, "status": "final", "code": map[string]any{"text": "x"}, "subject": ref("Patient", p1)}}}}, 404)
 	// A physician not linked to a Practitioner sees no patient's records.
 	status(unlinked, "GET", "/fhir/R4/Observation/"+o1, nil, 404)
 
