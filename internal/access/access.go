@@ -90,9 +90,14 @@ type Relation struct {
 	// Encounter of, or the general practitioner of one of the patients.
 	Care bool
 	// Represents: the subject is the verified personal representative
-	// of one of the patients (an administrator linked their account to
-	// an active RelatedPerson of that patient).
+	// of one of the patients (their account is linked to an active
+	// RelatedPerson of that patient that staff marked verified).
 	Represents bool
+	// Family: the subject's account is linked to an active RelatedPerson
+	// of one of the patients that is not a verified representative
+	// (family, friends): they see the record only if the patient's
+	// Consent permits it.
+	Family bool
 	// BreakGlass: the subject holds an active emergency grant for one of
 	// them; BreakGlassWrite if the grant allows writing.
 	BreakGlass, BreakGlassWrite bool
@@ -168,8 +173,11 @@ func decideCompartment(s Subject, a Action, r Resource, d Decision) Decision {
 		return Decision{Hide: true, Reason: "patient role: another patient's record"}
 	}
 	if s.Role == "personal-representative" {
-		if r.Relation.Represents {
+		switch {
+		case r.Relation.Represents:
 			return Decision{Allow: true, Reason: "personal-representative role: the record of the patient they represent"}
+		case r.Relation.Family && r.Relation.Consent.Effect == ConsentPermit:
+			return Decision{Allow: true, Reason: "personal-representative role: family or friend, by the patient's Consent (" + r.Relation.Consent.Reason + ")"}
 		}
 		return Decision{Hide: true, Reason: "personal-representative role: a patient they do not represent"}
 	}

@@ -134,6 +134,9 @@ func TestDecideCompartments(t *testing.T) {
 		{"a representative reads the represented patient's record", rep, Read, obs(Relation{Represents: true}, "p1"), true, false, false, "the patient they represent"},
 		{"a representative reads another patient's record", rep, Read, obs(Relation{}, "p2"), false, true, false, "do not represent"},
 		{"a representative cannot write", rep, Update, obs(Relation{Represents: true}, "p1"), false, false, false, "no update privilege"},
+		{"family without a Consent", rep, Read, obs(Relation{Family: true}, "p1"), false, true, false, "do not represent"},
+		{"family with a permitting Consent", rep, Read, obs(Relation{Family: true, Consent: ConsentDecision{Effect: ConsentPermit, Reason: "consent c9: permit"}}, "p1"), true, false, false, "by the patient's Consent"},
+		{"a Consent permit does not make a stranger family", rep, Read, obs(Relation{Consent: ConsentDecision{Effect: ConsentPermit}}, "p1"), false, true, false, "do not represent"},
 		{"an organisation-wide role without the privilege", lab, Read, labelled(obs(Relation{}, "p1"), "HIV"), false, true, false, "sensitive privilege"},
 	}
 	for _, c := range cases {

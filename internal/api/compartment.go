@@ -178,11 +178,12 @@ func (c *call) relation(patients []string) (access.Relation, error) {
 	var rel access.Relation
 	typ, id := splitRef(c.p.FHIRUser)
 	if typ == "RelatedPerson" {
-		p, err := c.represented(id)
+		p, verified, err := c.represented(id)
 		if err != nil {
 			return rel, err
 		}
-		rel.Represents = p != "" && slices.Contains(patients, p)
+		related := p != "" && slices.Contains(patients, p)
+		rel.Represents, rel.Family = related && verified, related && !verified
 	}
 	if typ == "Practitioner" {
 		set, err := c.s.carePatients(c.r.Context(), c.p.Tenant, c.p.FHIRUser)
@@ -215,16 +216,24 @@ func (c *call) breakGlassFor(patients []string, rel *access.Relation) error {
 }
 
 // represented returns the patient of the caller's RelatedPerson id when
-// it is active ("" otherwise), once per call.
-func (c *call) represented(id string) (string, error) {
+// it is active ("" otherwise), and whether staff marked it a verified
+// personal representative (meta.tag VerifiedRepresentative); once per
+// call.
+func (c *call) represented(id string) (string, bool, error) {
 	if c.representedOK {
-		return c.representedPatient, nil
+		return c.representedPatient, c.representedVerified, nil
 	}
 	v, err := c.s.d.Store.Read(c.r.Context(), c.p.Tenant, "RelatedPerson", id)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return "", err
+		return "", false, err
 	}
 	var rp struct {
+		Meta struct {
+			Tag []struct {
+				System string `json:"system"`
+				Code   string `json:"code"`
+			} `json:"tag"`
+		} `json:"meta"`
 		Active  *bool `json:"active"`
 		Patient struct {
 			Reference string `json:"reference"`
@@ -234,10 +243,22 @@ func (c *call) represented(id string) (string, error) {
 		if t, pid := splitRef(rp.Patient.Reference); t == "Patient" {
 			c.representedPatient = pid
 		}
+		for _, tag := range rp.Meta.Tag {
+			c.representedVerified = c.representedVerified || tag.System == AccessTagSystem && tag.Code == VerifiedRepresentative
+		}
 	}
 	c.representedOK = true
-	return c.representedPatient, nil
+	return c.representedPatient, c.representedVerified, nil
 }
+
+// AccessTagSystem and VerifiedRepresentative are the meta.tag with which
+// staff mark a RelatedPerson as the patient's verified personal
+// representative: an account linked to it reads the patient's record.
+// Without it (family, friends) only the patient's Consent can permit.
+const (
+	AccessTagSystem        = "urn:ward:access"
+	VerifiedRepresentative = "verified-representative"
+)
 
 // carePatients returns the patients a practitioner is related to in the
 // tenant, from the cache when fresh.

@@ -129,11 +129,27 @@ func TestPatientCompartments(t *testing.T) {
 
 	// A personal representative, once staff linked their account to the
 	// patient's RelatedPerson, sees that patient's record only.
-	rp := create(map[string]any{"resourceType": "RelatedPerson", "active": true, "patient": ref("Patient", p1)})
+	verified := map[string]any{"tag": []any{map[string]any{"system": "urn:ward:access", "code": "verified-representative"}}}
+	rp := create(map[string]any{"resourceType": "RelatedPerson", "active": true, "patient": ref("Patient", p1), "meta": verified})
 	representative := person("mother.one", identity.RolePersonalRepresentative, "RelatedPerson/"+rp)
 	status(representative, "GET", "/fhir/R4/Observation/"+o1, nil, 200)
 	status(representative, "GET", "/fhir/R4/Observation/"+o2, nil, 404)
 	status(representative, "POST", "/fhir/R4/Observation", map[string]any{"resourceType": "Observation", "status": "final", "code": map[string]any{"text": "x"}, "subject": ref("Patient", p1)}, 403)
+	// Family and friends (not marked verified) only through the patient's
+	// Consent.
+	friend := create(map[string]any{"resourceType": "RelatedPerson", "active": true, "patient": ref("Patient", p1)})
+	family := person("friend.one", identity.RolePersonalRepresentative, "RelatedPerson/"+friend)
+	status(family, "GET", "/fhir/R4/Observation/"+o1, nil, 404)
+	create(map[string]any{"resourceType": "Consent", "status": "active",
+		"scope":      map[string]any{"coding": []any{map[string]any{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}}},
+		"category":   []any{map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": "59284-0"}}}},
+		"patient":    ref("Patient", p1),
+		"policyRule": map[string]any{"coding": []any{map[string]any{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTIN"}}},
+		"provision": map[string]any{"type": "permit", "actor": []any{map[string]any{
+			"role":      map[string]any{"coding": []any{map[string]any{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": "FRND"}}},
+			"reference": ref("RelatedPerson", friend)}}}})
+	status(family, "GET", "/fhir/R4/Observation/"+o1, nil, 200)
+	status(family, "GET", "/fhir/R4/Observation/"+o2, nil, 404)
 
 	// A lab technician has an organisation-wide grant: any patient's
 	// results, within their privileges.

@@ -94,8 +94,9 @@ type call struct {
 	sub *access.Subject
 	// representedPatient is the patient a representative's RelatedPerson
 	// names, once looked up (representedOK).
-	representedPatient string
-	representedOK      bool
+	representedPatient  string
+	representedVerified bool
+	representedOK       bool
 }
 
 // reply is what a handler produces; the pipeline records the audit
