@@ -148,3 +148,15 @@ func TestDecideCompartments(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkDecide is one record-level decision as a search match of a
+// physician in the patient's care costs it (docs/benchmarks.md).
+func BenchmarkDecide(b *testing.B) {
+	s := Subject{ID: "u-1", Role: "physician", Tenant: "t1", FHIRUser: "Practitioner/d1", Sensitive: true}
+	r := Resource{Tenant: "t1", Type: "Observation", Patients: []string{"p1"}, Relation: Relation{Care: true}}
+	for b.Loop() {
+		if !Decide(s, Read, r).Allow {
+			b.Fatal("denied")
+		}
+	}
+}
