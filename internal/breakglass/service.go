@@ -14,6 +14,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/wardhealth/ward/internal/fhir"
 )
 
 // Options configure a Service; zero values take defaults where stated.
@@ -120,7 +122,7 @@ func (s *Service) Start(ctx context.Context, by Actor, patientID, reason string,
 	if by.Tenant == "" || by.ID == "" || !slices.Contains(s.roles, by.Role) {
 		return Grant{}, fmt.Errorf("%w: emergency access is not available to this role", ErrForbidden)
 	}
-	if !validFHIRID(patientID) {
+	if !fhir.ValidID(patientID) {
 		return Grant{}, fmt.Errorf("%w: patient must be a Patient id (1 to 64 of A-Z, a-z, 0-9, '-' and '.')", ErrInvalid)
 	}
 	reason, err := checkText("reason", reason, MinReason, MaxReason)
@@ -221,20 +223,6 @@ func (s *Service) newID(prefix string) (string, error) {
 		return "", fmt.Errorf("breakglass: random: %w", err)
 	}
 	return prefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)), nil
-}
-
-// validFHIRID reports whether id is a FHIR resource id.
-func validFHIRID(id string) bool {
-	if len(id) == 0 || len(id) > 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
-			return false
-		}
-	}
-	return true
 }
 
 // checkText returns s without leading and trailing space if it is valid

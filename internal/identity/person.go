@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/wardhealth/ward/internal/fhir"
+
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -170,22 +172,8 @@ func checkFHIRUser(role, ref string) error {
 	if want == "" {
 		return fmt.Errorf("%w: administrators stand for no FHIR resource", ErrInvalid)
 	}
-	if !ok || typ != want || !validFHIRID(id) {
+	if !ok || typ != want || !fhir.ValidID(id) {
 		return fmt.Errorf("%w: a %s account stands for a %s resource: give %s/<id>", ErrInvalid, role, want, want)
 	}
 	return nil
-}
-
-// validFHIRID reports whether id is a FHIR id: 1-64 of A-Z a-z 0-9 - .
-func validFHIRID(id string) bool {
-	if id == "" || len(id) > 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
-			return false
-		}
-	}
-	return true
 }
