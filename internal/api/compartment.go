@@ -339,8 +339,7 @@ func splitRef(ref string) (typ, id string) {
 	return "", ""
 }
 
-// restricted reports whether the caller's access depends on the patient
-// (people other than those with an organisation-wide grant).
-func (c *call) restricted() bool {
-	return c.p.Kind == "user" && !slices.Contains(c.s.d.OrgWideRoles, c.p.Role)
-}
+// restricted reports whether the caller's access depends on the patient:
+// people (whose compartment, Consent and label rules apply record by
+// record), not service clients.
+func (c *call) restricted() bool { return c.p.Kind == "user" }

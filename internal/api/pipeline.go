@@ -306,7 +306,9 @@ func (c *call) event(action, subtype, typ, id string, version int64) *audit.Even
 // version's patient.
 func (c *call) versionEvent(action, subtype string, v store.Version) *audit.Event {
 	ev := c.event(action, subtype, v.Type, v.ID, v.VersionID)
-	ev.PatientID = patientOf(v)
+	if ps := c.patientsOf(v); len(ps) > 0 {
+		ev.PatientID = ps[0]
+	}
 	return ev
 }
 
