@@ -56,10 +56,11 @@ type Session struct {
 	ResumeFailures int
 	// SteppedUp is the last step-up (zero if none): see Fresh.
 	SteppedUp time.Time
-	// FHIRUser is the account's FHIR resource (Person.FHIRUser), filled
-	// by Authenticate; not stored with the session, so a new link takes
-	// effect at once.
-	FHIRUser string
+	// FHIRUser and AccountDisabled are the account's (Person.FHIRUser,
+	// Person.Disabled), read with the session, not stored with it: a new
+	// link or a disabled account takes effect at the next request.
+	FHIRUser        string
+	AccountDisabled bool
 }
 
 // Ref names the session in the audit trail and in session lists without
@@ -156,11 +157,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Session, erro
 		}
 		return Session{}, &Locked{PersonID: ses.PersonID, Now: true}
 	}
-	p, err := s.activePerson(ctx, ses)
-	if err != nil {
-		return Session{}, err
+	if ses.AccountDisabled {
+		return Session{}, ErrSessionEnded
 	}
-	ses.FHIRUser = p.FHIRUser
 	// Record the use, at most every touchEvery: a write per request would
 	// cost a durable commit each, and the idle timeout does not need
 	// finer steps.

@@ -32,7 +32,7 @@ func (d *DB) CreateSession(ctx context.Context, s identity.Session) error {
 
 // Session implements identity.Store.
 func (d *DB) Session(ctx context.Context, hash []byte) (identity.Session, error) {
-	ss, err := d.querySessions(ctx, `WHERE hash = ?`, hash)
+	ss, err := d.querySessions(ctx, `WHERE s.hash = ?`, hash)
 	if err != nil {
 		return identity.Session{}, err
 	}
@@ -44,11 +44,15 @@ func (d *DB) Session(ctx context.Context, hash []byte) (identity.Session, error)
 
 // Sessions implements identity.Store.
 func (d *DB) Sessions(ctx context.Context, personID string) ([]identity.Session, error) {
-	return d.querySessions(ctx, `WHERE person_id = ? ORDER BY created_ns`, personID)
+	return d.querySessions(ctx, `WHERE s.person_id = ? ORDER BY s.created_ns`, personID)
 }
 
 func (d *DB) querySessions(ctx context.Context, where string, args ...any) ([]identity.Session, error) {
-	rows, err := d.r.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions `+where, args...)
+	// The account's standing comes in the same query: checking a session
+	// on every request then costs one read.
+	rows, err := d.r.QueryContext(ctx, `SELECT s.hash, s.person_id, s.tenant, s.role, s.created_ns, s.seen_ns, s.expires_ns,
+		s.idle_ns, s.locked_ns, s.resume_failures, s.stepped_up_ns, p.disabled, p.fhir_user
+		FROM sessions s JOIN people p ON p.id = s.person_id `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: sessions: %w", mapErr(err))
 	}
@@ -60,7 +64,7 @@ func (d *DB) querySessions(ctx context.Context, where string, args ...any) ([]id
 			created, seen, expires, idle, locked, stepped int64
 		)
 		if err := rows.Scan(&s.Hash, &s.PersonID, &s.Tenant, &s.Role, &created, &seen, &expires, &idle,
-			&locked, &s.ResumeFailures, &stepped); err != nil {
+			&locked, &s.ResumeFailures, &stepped, &s.AccountDisabled, &s.FHIRUser); err != nil {
 			return nil, fmt.Errorf("sqlite: sessions: %w", mapErr(err))
 		}
 		s.Created, s.Seen, s.Expires = time.Unix(0, created).UTC(), time.Unix(0, seen).UTC(), time.Unix(0, expires).UTC()
