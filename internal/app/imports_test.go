@@ -14,7 +14,7 @@ const mod = "github.com/wardhealth/ward/"
 // store → crypto; nothing imports api, app or cli but their callers.
 var allowed = map[string][]string{
 	"cmd/ward": {"internal/cli"},
-	"internal/cli": {"internal/app", "internal/audit", "internal/audit/auditfhir", "internal/audit/ledger", "internal/audit/report", "internal/auth", "internal/config", "internal/identity", "internal/crypto/kms/localkms", "internal/synth", "internal/tlsconf",
+	"internal/cli": {"internal/app", "internal/audit", "internal/audit/auditfhir", "internal/audit/ledger", "internal/audit/report", "internal/auth", "internal/config", "internal/identity", "internal/crypto/kms/localkms", "internal/synth", "internal/tlsconf", "internal/bench/load",
 		// ward bench search drives the store and the search engine directly.
 		"internal/crypto/keyring", "internal/fhir", "internal/fhir/search", "internal/index", "internal/store"},
 	"internal/app":                           {"*"},
@@ -42,6 +42,7 @@ var allowed = map[string][]string{
 	"internal/config":                        {},
 	"internal/tlsconf":                       {},
 	"internal/synth":                         {},
+	"internal/bench/load":                    {"internal/synth"},
 	"internal/fhir":                          {},
 	"internal/fhir/internal/gen":             {},
 	"internal/fhir/search":                   {"internal/fhir", "internal/fhir/search/internal/fhirpath"},

@@ -13,11 +13,14 @@ import (
 )
 
 func benchCmd(args []string, env Env) error {
+	if len(args) > 0 && args[0] == "run" {
+		return benchRunCmd(args[1:], env)
+	}
 	if len(args) > 0 && args[0] == "search" {
 		return benchSearchCmd(args[1:], env)
 	}
 	if len(args) == 0 || args[0] != "gen" {
-		fmt.Fprint(env.Stderr, "Usage: ward bench gen --patients N [--seed S] [--format bundle|ndjson] [--out PATH]\n       "+benchSearchSynopsis+"\n")
+		fmt.Fprint(env.Stderr, "Usage: ward bench gen --patients N [--seed S] [--format bundle|ndjson] [--out PATH]\n       "+benchSearchSynopsis+"\n       "+benchRunSynopsis+"\n")
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 			return errHelp
 		}

@@ -9,7 +9,6 @@ import (
 	"io"
 	"maps"
 	"math/rand/v2"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -19,6 +18,8 @@ import (
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
+
+	"github.com/wardhealth/ward/internal/bench/load"
 
 	"github.com/wardhealth/ward/internal/app"
 	"github.com/wardhealth/ward/internal/config"
@@ -220,7 +221,7 @@ func runBenchSearch(ctx context.Context, env Env, p benchParts, rep benchReport,
 	if err != nil {
 		return err
 	}
-	for i, q := range benchQueries() {
+	for i, q := range load.Queries() {
 		fmt.Fprintf(env.Stderr, "running %s for %s…\n", q.Name, d)
 		r, err := runQuery(ctx, p.eng, q, &vals, rep.Clients, d, uint64(ds.Seed)+uint64(i))
 		if err != nil {
@@ -413,20 +414,11 @@ func measureStorage(ctx context.Context, path string) (benchStorage, error) {
 	return s, nil
 }
 
-// benchValues are real values of the loaded data that the queries draw from.
-type benchValues struct {
-	families    []string    // three-letter prefixes of family names
-	identifiers []string    // MRNs, system|value
-	codes       [][2]string // a patient id and the LOINC code of one of their observations
-	months      []string    // YYYY-MM (UTC) of observations
-	patients    []string    // ids of patients with observations
-}
-
 // sampleValues regenerates up to benchSampled patients spread over those
 // with observations (generation is deterministic, so --reuse needs no
 // state) and collects their values.
-func sampleValues(g *synth.Generator, ds benchDataset) (benchValues, error) {
-	var v benchValues
+func sampleValues(g *synth.Generator, ds benchDataset) (load.Values, error) {
+	var v load.Values
 	months := map[string]bool{}
 	n := min(ds.withObs(), benchSampled)
 	for j := range n {
@@ -442,14 +434,14 @@ func sampleValues(g *synth.Generator, ds benchDataset) (benchValues, error) {
 		}
 		if len(p.Name) > 0 && p.Name[0].Family != "" {
 			f := []rune(p.Name[0].Family)
-			v.families = append(v.families, string(f[:min(3, len(f))]))
+			v.Families = append(v.Families, string(f[:min(3, len(f))]))
 		}
 		for _, id := range p.Identifier {
 			if strings.HasSuffix(id.System, "/mrn") {
-				v.identifiers = append(v.identifiers, id.System+"|"+id.Value)
+				v.Identifiers = append(v.Identifiers, id.System+"|"+id.Value)
 			}
 		}
-		v.patients = append(v.patients, rec.PatientID())
+		v.Patients = append(v.Patients, rec.PatientID())
 		for _, r := range res[1:] {
 			var o struct {
 				Code struct {
@@ -461,64 +453,18 @@ func sampleValues(g *synth.Generator, ds benchDataset) (benchValues, error) {
 				return v, err
 			}
 			if len(o.Code.Coding) > 0 && o.Code.Coding[0].System == "http://loinc.org" {
-				v.codes = append(v.codes, [2]string{rec.PatientID(), o.Code.Coding[0].Code})
+				v.Codes = append(v.Codes, [2]string{rec.PatientID(), o.Code.Coding[0].Code})
 			}
 			if t, err := time.Parse(time.RFC3339, o.EffectiveDateTime); err == nil {
 				months[t.UTC().Format("2006-01")] = true
 			}
 		}
 	}
-	v.months = slices.Sorted(maps.Keys(months))
-	if len(v.families) == 0 || len(v.identifiers) == 0 || len(v.codes) == 0 || len(v.months) == 0 {
+	v.Months = slices.Sorted(maps.Keys(months))
+	if len(v.Families) == 0 || len(v.Identifiers) == 0 || len(v.Codes) == 0 || len(v.Months) == 0 {
 		return v, errors.New("the generated data lacks values for some benchmark queries")
 	}
 	return v, nil
-}
-
-// benchQuery is one benchmark query; params draws its parameters.
-type benchQuery struct {
-	Name   string
-	Query  string // the query, its varied values in braces
-	typ    string
-	params func(v *benchValues, r *rand.Rand) url.Values
-}
-
-func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
-
-func benchQueries() []benchQuery {
-	page := func(kv ...string) url.Values {
-		q := url.Values{"_count": {benchCount}}
-		for i := 0; i < len(kv); i += 2 {
-			q.Add(kv[i], kv[i+1])
-		}
-		return q
-	}
-	nextMonth := func(m string) string {
-		t, _ := time.Parse("2006-01", m)
-		return t.AddDate(0, 1, 0).Format("2006-01")
-	}
-	return []benchQuery{
-		{"family-prefix", "Patient?family={3 letters}&_count=20", "Patient", func(v *benchValues, r *rand.Rand) url.Values {
-			return page("family", pick(r, v.families))
-		}},
-		{"identifier", "Patient?identifier={mrn system}|{mrn}&_count=20", "Patient", func(v *benchValues, r *rand.Rand) url.Values {
-			return page("identifier", pick(r, v.identifiers))
-		}},
-		{"obs-patient-code", "Observation?patient={id}&code=http://loinc.org|{code}&_count=20", "Observation", func(v *benchValues, r *rand.Rand) url.Values {
-			c := pick(r, v.codes)
-			return page("patient", c[0], "code", "http://loinc.org|"+c[1])
-		}},
-		{"obs-date-range", "Observation?date=ge{YYYY-MM}-01&date=lt{YYYY-MM+1}-01&_count=20", "Observation", func(v *benchValues, r *rand.Rand) url.Values {
-			m := pick(r, v.months)
-			return page("date", "ge"+m+"-01", "date", "lt"+nextMonth(m)+"-01")
-		}},
-		{"obs-date-month", "Observation?date={YYYY-MM}&_count=20", "Observation", func(v *benchValues, r *rand.Rand) url.Values {
-			return page("date", pick(r, v.months))
-		}},
-		{"obs-include-subject", "Observation?patient={id}&_include=Observation:subject&_count=20", "Observation", func(v *benchValues, r *rand.Rand) url.Values {
-			return page("patient", pick(r, v.patients), "_include", "Observation:subject")
-		}},
-	}
 }
 
 // benchSample is one request's latency and page.
@@ -529,7 +475,7 @@ type benchSample struct {
 
 // runQuery runs q from clients goroutines for d after an unmeasured
 // warm-up of a tenth of d (at most a second).
-func runQuery(ctx context.Context, eng *index.Engine, q benchQuery, v *benchValues, clients int, d time.Duration, seed uint64) (benchResult, error) {
+func runQuery(ctx context.Context, eng *index.Engine, q load.Query, v *load.Values, clients int, d time.Duration, seed uint64) (benchResult, error) {
 	if _, _, err := hammer(ctx, eng, q, v, clients, min(d/10, time.Second), seed^0x5741524d); err != nil {
 		return benchResult{}, err
 	}
@@ -565,7 +511,7 @@ func runQuery(ctx context.Context, eng *index.Engine, q benchQuery, v *benchValu
 
 // hammer runs q from clients goroutines until d has passed; each request
 // (search.Parse and Engine.Search) draws its own values.
-func hammer(ctx context.Context, eng *index.Engine, q benchQuery, v *benchValues, clients int, d time.Duration, seed uint64) ([]benchSample, time.Duration, error) {
+func hammer(ctx context.Context, eng *index.Engine, q load.Query, v *load.Values, clients int, d time.Duration, seed uint64) ([]benchSample, time.Duration, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	per := make([][]benchSample, clients)
@@ -576,15 +522,15 @@ func hammer(ctx context.Context, eng *index.Engine, q benchQuery, v *benchValues
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(seed, uint64(c)))
 			for ctx.Err() == nil && time.Now().Before(deadline) {
-				params := q.params(v, rng)
+				params := q.Params(v, rng)
 				t0 := time.Now()
-				sq, err := search.Parse(q.typ, params, false)
+				sq, err := search.Parse(q.Type, params, false)
 				var res index.Result
 				if err == nil {
 					res, err = eng.Search(ctx, benchTenant, sq, nil, index.Position{})
 				}
 				if err != nil {
-					cancel(fmt.Errorf("%s?%s: %w", q.typ, params.Encode(), err))
+					cancel(fmt.Errorf("%s?%s: %w", q.Type, params.Encode(), err))
 					return
 				}
 				per[c] = append(per[c], benchSample{time.Since(t0), len(res.Matches), len(res.Included)})

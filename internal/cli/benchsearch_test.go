@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wardhealth/ward/internal/bench/load"
 )
 
 // TestBenchSearch runs `ward bench search` end to end on a tiny dataset:
@@ -35,7 +37,7 @@ func TestBenchSearch(t *testing.T) {
 			t.Errorf("%s: %+v; want requests that all returned results and ordered percentiles", q.Name, q)
 		}
 	}
-	for _, q := range benchQueries() {
+	for _, q := range load.Queries() {
 		if !names[q.Name] {
 			t.Errorf("query %s missing from the report", q.Name)
 		}
@@ -55,7 +57,7 @@ func TestBenchSearch(t *testing.T) {
 		t.Errorf("--reuse loaded again:\n%s", stderr)
 	}
 	want := []string{"loaded by an earlier run; --reuse", "index / encrypted bodies", "p95 ms"}
-	for _, q := range benchQueries() {
+	for _, q := range load.Queries() {
 		want = append(want, "\n"+q.Name+" ")
 	}
 	for _, want := range want {

@@ -62,6 +62,7 @@ Usage:
   ward audit prune --archive FILE
   ward bench gen --patients N [--seed S] [--format bundle|ndjson] [--out PATH]
   ward bench search --data DIR [--patients N] [--observations N] [--reuse] [--json]
+  ward bench run --scenario crud|import|search|mixed [--target URL] [--clients C] [--duration D] [--json]
   ward version
 
 Run 'ward COMMAND --help' for a command's flags. Settings come from the
