@@ -74,8 +74,8 @@ type Resource struct {
 // allows it.
 var SensitiveLabels = []string{"R", "PSYTHPN", "PSY", "HIV", "ETH", "SUD", "SEX", "SCA", "GDIS"}
 
-// sensitive reports whether labels hold a sensitive label.
-func sensitive(labels []string) bool {
+// Sensitive reports whether labels hold a sensitive label.
+func Sensitive(labels []string) bool {
 	for _, l := range labels {
 		if slices.Contains(SensitiveLabels, l) {
 			return true
@@ -184,7 +184,7 @@ func decideCompartment(s Subject, a Action, r Resource, d Decision) Decision {
 	if !slices.Contains(careRoles, s.Role) {
 		return Decision{Hide: true, Reason: s.Role + " role: no access to patients' records"}
 	}
-	if sensitive(r.Labels) && !s.Sensitive {
+	if Sensitive(r.Labels) && !s.Sensitive {
 		if r.Relation.BreakGlass && (slices.Contains(readOnly, a) || r.Relation.BreakGlassWrite) {
 			return Decision{Allow: true, BreakGlass: true, Reason: d.Reason + ", a restricted record by emergency access (break-glass)"}
 		}

@@ -384,7 +384,7 @@ func (s *Server) batch(c *call, b *fhir.Bundle) (*reply, error) {
 func (s *Server) writeEntry(c *call, p entryPlan, r store.Result, withResource bool) bundleEntry {
 	v := r.Version
 	ev := c.event(actionOfMethod(p.method), c.subtype, p.typ, p.id, v.VersionID)
-	if pid := patientOf(v); pid != "" {
+	if pid := c.patientOf(v); pid != "" {
 		ev.PatientID = pid
 	}
 	e := bundleEntry{Response: &bundleResponse{}}
@@ -452,7 +452,7 @@ func (s *Server) readEntry(c *call, p entryPlan) bundleEntry {
 		e, ev.Outcome = s.errorEntry(c, err)
 		return e
 	}
-	ev.Outcome, ev.PatientID = http.StatusOK, patientOf(v)
+	ev.Outcome, ev.PatientID = http.StatusOK, c.patientOf(v)
 	return bundleEntry{
 		FullURL:  s.resourceURL(v.Type, v.ID),
 		Resource: json.RawMessage(v.Body),

@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/wardhealth/ward/internal/access"
@@ -35,26 +35,6 @@ const maxCarePatients = 20000
 
 // careTypes are the resource types whose writes change relationships.
 var careTypes = []string{"CareTeam", "Encounter", "Patient"}
-
-// careCache holds practitioners' patients per tenant.
-type careCache struct {
-	mu  sync.Mutex
-	gen map[string]uint64 // per tenant: bumped by writes of careTypes
-	m   map[string]careSet
-}
-
-type careSet struct {
-	patients map[string]bool
-	at       time.Time
-	gen      uint64
-}
-
-// invalidate drops the tenant's cached relationships.
-func (cc *careCache) invalidate(tenant string) {
-	cc.mu.Lock()
-	cc.gen[tenant]++
-	cc.mu.Unlock()
-}
 
 // subject is the call's principal for the access package, with the
 // tenant's privileges of its role when the tenant edited them.
@@ -101,6 +81,11 @@ func (c *call) patientsOf(v store.Version) []string {
 // decide asks the access package about action a on a record of type typ
 // in the compartments of patients, finding the caller's relation to them.
 func (c *call) decide(a access.Action, typ, ref string, body []byte, patients []string) (access.Decision, error) {
+	c.decided = true
+	sub, err := c.subject()
+	if err != nil {
+		return access.Decision{}, err
+	}
 	r := access.Resource{Tenant: c.p.Tenant, Type: typ, Patients: patients}
 	if len(patients) > 0 && c.p.Kind == "user" {
 		r.Labels = securityLabels(body)
@@ -111,18 +96,14 @@ func (c *call) decide(a access.Action, typ, ref string, body []byte, patients []
 		if rel.Consent, err = c.consent(a, typ, ref, r.Labels, patients); err != nil {
 			return access.Decision{}, err
 		}
-		restricted := !slices.Contains(c.s.d.SensitiveRoles, c.p.Role) && slices.ContainsFunc(r.Labels, func(l string) bool { return slices.Contains(access.SensitiveLabels, l) })
-		if !rel.Care && !slices.Contains(c.s.d.OrgWideRoles, c.p.Role) || rel.Consent.Effect == access.ConsentDeny || restricted {
+		// An emergency grant matters only where something else denies.
+		restricted := !sub.Sensitive && access.Sensitive(r.Labels)
+		if !rel.Care && !sub.OrgWide || rel.Consent.Effect == access.ConsentDeny || restricted {
 			if err := c.breakGlassFor(patients, &rel); err != nil {
 				return access.Decision{}, err
 			}
 		}
 		r.Relation = rel
-	}
-	c.decided = true
-	sub, err := c.subject()
-	if err != nil {
-		return access.Decision{}, err
 	}
 	d := access.Decide(sub, a, r)
 	if d.Allow && d.BreakGlass {
@@ -176,7 +157,7 @@ func (c *call) visible(v store.Version) (bool, error) {
 // relation finds what links the calling person to any of patients.
 func (c *call) relation(patients []string) (access.Relation, error) {
 	var rel access.Relation
-	typ, id := splitRef(c.p.FHIRUser)
+	typ, id, _ := strings.Cut(c.p.FHIRUser, "/")
 	if typ == "RelatedPerson" {
 		p, verified, err := c.represented(id)
 		if err != nil {
@@ -240,7 +221,7 @@ func (c *call) represented(id string) (string, bool, error) {
 		} `json:"patient"`
 	}
 	if err == nil && json.Unmarshal(v.Body, &rp) == nil && (rp.Active == nil || *rp.Active) {
-		if t, pid := splitRef(rp.Patient.Reference); t == "Patient" {
+		if pid, ok := strings.CutPrefix(rp.Patient.Reference, "Patient/"); ok {
 			c.representedPatient = pid
 		}
 		for _, tag := range rp.Meta.Tag {
@@ -263,28 +244,17 @@ const (
 // carePatients returns the patients a practitioner is related to in the
 // tenant, from the cache when fresh.
 func (s *Server) carePatients(ctx context.Context, tenant, practitioner string) (map[string]bool, error) {
-	cc := &s.care
-	key := tenant + "\x00" + practitioner
-	now := time.Now()
-	cc.mu.Lock()
-	gen := cc.gen[tenant]
-	if e, ok := cc.m[key]; ok && e.gen == gen && now.Sub(e.at) < careTTL {
-		cc.mu.Unlock()
-		return e.patients, nil
+	set, gen, ok := s.care.get(tenant, practitioner)
+	if ok {
+		return set, nil
 	}
-	cc.mu.Unlock()
-	set := map[string]bool{}
+	set = map[string]bool{}
 	for _, q := range []struct{ typ, param string }{{"CareTeam", "participant"}, {"Encounter", "participant"}, {"Patient", "general-practitioner"}} {
 		if err := s.searchPatients(ctx, tenant, q.typ, url.Values{q.param: {practitioner}}, set); err != nil {
 			return nil, err
 		}
 	}
-	cc.mu.Lock()
-	if len(cc.m) > 10000 {
-		clear(cc.m)
-	}
-	cc.m[key] = careSet{patients: set, at: now, gen: gen}
-	cc.mu.Unlock()
+	s.care.put(tenant, practitioner, gen, set)
 	return set, nil
 }
 
@@ -302,7 +272,7 @@ func (s *Server) searchPatients(ctx context.Context, tenant, typ string, params 
 			return err
 		}
 		for _, m := range res.Matches {
-			for _, p := range matchPatients(m) {
+			for _, p := range m.Resource.PatientIDs() {
 				set[p] = true
 			}
 		}
@@ -312,31 +282,6 @@ func (s *Server) searchPatients(ctx context.Context, tenant, typ string, params 
 		pos = *res.Next
 	}
 	return nil
-}
-
-// matchPatients are the patients of a search match.
-func matchPatients(m index.Match) []string {
-	switch {
-	case m.Type == "Patient":
-		return []string{m.ID}
-	case m.Resource != nil:
-		return m.Resource.PatientIDs()
-	case m.Version.Body != nil:
-		if r, err := fhir.Parse(m.Version.Body); err == nil {
-			return r.PatientIDs()
-		}
-	}
-	return nil
-}
-
-// splitRef splits "Type/id".
-func splitRef(ref string) (typ, id string) {
-	for i := 0; i < len(ref); i++ {
-		if ref[i] == '/' {
-			return ref[:i], ref[i+1:]
-		}
-	}
-	return "", ""
 }
 
 // restricted reports whether the caller's access depends on the patient:

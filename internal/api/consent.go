@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/wardhealth/ward/internal/access"
 	"github.com/wardhealth/ward/internal/fhir/search"
@@ -25,23 +24,10 @@ import (
 // maxConsents bounds the Consents read for one patient.
 const maxConsents = 100
 
-// consentCache holds patients' parsed Consents per tenant.
-type consentCache struct {
-	mu  sync.Mutex
-	gen map[string]uint64
-	m   map[string]consentSet
-}
-
+// consentSet is a patient's active Consents, parsed.
 type consentSet struct {
 	consents []access.Consent
 	broken   bool // a Consent did not parse: deny
-	gen      uint64
-}
-
-func (cc *consentCache) invalidate(tenant string) {
-	cc.mu.Lock()
-	cc.gen[tenant]++
-	cc.mu.Unlock()
 }
 
 // consent evaluates the patients' Consents for action a on the record
@@ -81,15 +67,10 @@ const roleSystem = "urn:ward:role"
 
 // patientConsents returns the active patient-privacy Consents of patient.
 func (s *Server) patientConsents(ctx context.Context, tenant, patient string) (consentSet, error) {
-	cc := &s.consents
-	key := tenant + "\x00" + patient
-	cc.mu.Lock()
-	gen := cc.gen[tenant]
-	if e, ok := cc.m[key]; ok && e.gen == gen {
-		cc.mu.Unlock()
-		return e, nil
+	set, gen, ok := s.consents.get(tenant, patient)
+	if ok {
+		return set, nil
 	}
-	cc.mu.Unlock()
 	q, err := search.Parse("Consent", url.Values{"patient": {"Patient/" + patient}, "status": {"active"},
 		"_count": {strconv.Itoa(maxConsents)}}, false)
 	if err != nil {
@@ -99,7 +80,7 @@ func (s *Server) patientConsents(ctx context.Context, tenant, patient string) (c
 	if err != nil {
 		return consentSet{}, err
 	}
-	set := consentSet{gen: gen, broken: res.Next != nil} // more than maxConsents: deny
+	set = consentSet{broken: res.Next != nil} // more than maxConsents: deny
 	for _, m := range res.Matches {
 		pc, err := access.ParseConsent(m.Body)
 		if err != nil {
@@ -108,12 +89,7 @@ func (s *Server) patientConsents(ctx context.Context, tenant, patient string) (c
 		}
 		set.consents = append(set.consents, pc)
 	}
-	cc.mu.Lock()
-	if len(cc.m) > 10000 {
-		clear(cc.m)
-	}
-	cc.m[key] = set
-	cc.mu.Unlock()
+	s.consents.put(tenant, patient, gen, set)
 	return set, nil
 }
 

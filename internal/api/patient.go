@@ -7,19 +7,13 @@ import (
 
 // patientOf returns the patient whose record v is, for its audit event:
 // a Patient's own id, else the first patient of the resource's Patient
-// compartment (the one whose data key seals it), else "".
-func patientOf(v store.Version) string {
-	if v.Type == "Patient" {
-		return v.ID
+// compartment (the one whose data key seals it), else "". It shares the
+// call's parse of v with the access decision (patientsOf).
+func (c *call) patientOf(v store.Version) string {
+	if ps := c.patientsOf(v); len(ps) > 0 {
+		return ps[0]
 	}
-	if v.Body == nil {
-		return ""
-	}
-	r, err := fhir.Parse(v.Body)
-	if err != nil {
-		return ""
-	}
-	return patientOfResource(r)
+	return ""
 }
 
 // patientOfResource is patientOf for a parsed resource.

@@ -333,11 +333,18 @@ func (e *forbiddenError) Error() string { return "forbidden: " + e.reason }
 // allowed applies the IP allowlist to the call's principal and operation
 // op; a request from elsewhere gets 403.
 func (c *call) allowed(op string) *reply {
-	addr, _ := netip.ParseAddr(clientIP(c.r))
-	if d := c.s.d.Allowlist.Permit(c.p.Tenant, c.p.Role, op, addr); !d.Allow {
+	if d := c.s.permitted(c.r, c.p.Tenant, c.p.Role, op); !d.Allow {
 		return outcomeReply(c.rid, http.StatusForbidden, issue("forbidden", d.Reason))
 	}
 	return nil
+}
+
+// permitted applies the IP allowlist to a request from r's address by
+// role in tenant for operation op (for sign-in steps, whose principal is
+// known only once the account is).
+func (s *Server) permitted(r *http.Request, tenant, role, op string) access.Decision {
+	addr, _ := netip.ParseAddr(clientIP(r))
+	return s.d.Allowlist.Permit(tenant, role, op, addr)
 }
 
 // operationOf is the allowlist operation of a route.

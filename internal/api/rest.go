@@ -268,18 +268,16 @@ func (s *Server) conditionalDelete(c *call) (*reply, error) {
 func (s *Server) remove(c *call, typ, id string, ifMatch int64) (*reply, error) {
 	// The deletion marker has no body: name the patient from the version
 	// it deletes.
-	patient := id
-	v, err := s.d.Store.Read(c.r.Context(), c.p.Tenant, typ, id)
-	if err == nil {
+	patient := ""
+	if typ == "Patient" {
+		patient = id
+	}
+	if v, err := s.d.Store.Read(c.r.Context(), c.p.Tenant, typ, id); err == nil {
 		if err := c.authorizeRecord(access.Delete, v); err != nil {
 			c.event(audit.ActionDelete, "delete", typ, id, 0)
 			return nil, err
 		}
-		if typ != "Patient" {
-			patient = patientOf(v)
-		}
-	} else if typ != "Patient" {
-		patient = ""
+		patient = c.patientOf(v)
 	}
 	out, err := c.write([]store.Op{{Kind: store.OpDelete, Type: typ, ID: id, IfMatch: ifMatch}}, func(out []store.Result) {
 		ev := c.event(audit.ActionDelete, "delete", typ, id, 0)

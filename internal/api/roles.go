@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/wardhealth/ward/internal/access"
@@ -33,58 +32,40 @@ type RoleStore interface {
 // roleTTL bounds how stale another instance's view of a change may be.
 const roleTTL = 10 * time.Second
 
-// roleCache holds tenants' compiled role privileges.
-type roleCache struct {
-	mu sync.Mutex
-	m  map[string]roleSet
-}
-
-type roleSet struct {
-	grants map[string][]access.Grant
-	at     time.Time
-}
-
 // privileges returns the tenant's edited privileges of role, or nil for
 // the built-in ones.
 func (s *Server) privileges(ctx context.Context, tenant, role string) ([]access.Grant, error) {
 	if s.d.Roles == nil || !slices.Contains(access.EditableRoles(), role) {
 		return nil, nil
 	}
-	rc := &s.roles
-	rc.mu.Lock()
-	e, ok := rc.m[tenant]
-	rc.mu.Unlock()
-	if !ok || time.Since(e.at) >= roleTTL {
+	grants, gen, ok := s.roles.get(tenant, "")
+	if !ok {
 		stored, err := s.d.Roles.RolePrivileges(ctx, tenant)
 		if err != nil {
 			return nil, err
 		}
-		e = roleSet{grants: map[string][]access.Grant{}, at: time.Now()}
+		grants = map[string][]access.Grant{}
 		for r, raw := range stored {
-			var ps []access.Privilege
-			g, err := compileStored(r, raw, &ps)
+			g, err := compileStored(r, raw)
 			if err != nil {
 				// Fail closed: a role whose stored privileges do not read has none.
 				s.d.Log.Error("stored role privileges unreadable; the role has none", "tenant", tenant, "role", r, "err", err.Error())
 				g = []access.Grant{}
 			}
-			e.grants[r] = g
+			grants[r] = g
 		}
-		rc.mu.Lock()
-		if len(rc.m) > 1000 {
-			clear(rc.m)
-		}
-		rc.m[tenant] = e
-		rc.mu.Unlock()
+		s.roles.put(tenant, "", gen, grants)
 	}
-	return e.grants[role], nil
+	return grants[role], nil
 }
 
-func compileStored(role string, raw []byte, ps *[]access.Privilege) ([]access.Grant, error) {
-	if err := json.Unmarshal(raw, ps); err != nil {
+// compileStored compiles a role's privileges as stored (JSON).
+func compileStored(role string, raw []byte) ([]access.Grant, error) {
+	var ps []access.Privilege
+	if err := json.Unmarshal(raw, &ps); err != nil {
 		return nil, err
 	}
-	return access.CompilePrivileges(role, *ps, fhir.IsResourceType)
+	return access.CompilePrivileges(role, ps, fhir.IsResourceType)
 }
 
 // roleTenant is the tenant a role request is about: the administrator's,
@@ -161,9 +142,7 @@ func (s *Server) setRole(c *call) (*reply, error) {
 	if err := s.d.Roles.SetRolePrivileges(c.r.Context(), tenant, role, raw, c.p.ID, s.d.Now()); err != nil {
 		return nil, err
 	}
-	s.roles.mu.Lock()
-	delete(s.roles.m, tenant)
-	s.roles.mu.Unlock()
+	s.roles.invalidate(tenant)
 	c.events[len(c.events)-1].Tenant = tenant
 	return statusJSON(http.StatusOK, map[string]any{"tenant": tenant, "role": role, "custom": raw != nil}), nil
 }

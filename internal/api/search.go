@@ -332,16 +332,12 @@ func (c *call) visibleMatch(m index.Match) (bool, error) {
 	if !c.restricted() {
 		return true, nil
 	}
-	d, err := c.decide(access.Read, m.Type, m.Type+"/"+m.ID, m.Body, matchPatients(m))
+	d, err := c.decide(access.Read, m.Type, m.Type+"/"+m.ID, m.Body, m.Resource.PatientIDs())
 	return d.Allow, err
 }
 
 // matchEvent records the read of a search match or included resource.
 func (c *call) matchEvent(m index.Match) {
 	ev := c.event(audit.ActionRead, c.subtype, m.Type, m.ID, m.VersionID)
-	if m.Resource != nil {
-		ev.PatientID = patientOfResource(m.Resource)
-	} else {
-		ev.PatientID = patientOf(m.Version)
-	}
+	ev.PatientID = patientOfResource(m.Resource) // the engine parses every match
 }

@@ -95,9 +95,9 @@ type Server struct {
 	d        Deps
 	cap      []byte // CapabilityStatement, built once
 	mux      *http.ServeMux
-	care     careCache
-	consents consentCache
-	roles    roleCache
+	care     *tenantCache[map[string]bool]           // practitioner → their patients (careTTL)
+	consents *tenantCache[consentSet]                // patient → their Consents
+	roles    *tenantCache[map[string][]access.Grant] // the tenant's edited role privileges (roleTTL)
 
 	routeList []Route // authenticated routes, in registration order
 }
@@ -110,9 +110,8 @@ func New(d Deps) *Server {
 	if d.MaxBody == 0 {
 		d.MaxBody = 16 << 20
 	}
-	s := &Server{d: d, mux: http.NewServeMux(), care: careCache{gen: map[string]uint64{}, m: map[string]careSet{}},
-		consents: consentCache{gen: map[string]uint64{}, m: map[string]consentSet{}},
-		roles:    roleCache{m: map[string]roleSet{}}}
+	s := &Server{d: d, mux: http.NewServeMux(), care: newTenantCache[map[string]bool](careTTL, 10000),
+		consents: newTenantCache[consentSet](0, 10000), roles: newTenantCache[map[string][]access.Grant](roleTTL, 1000)}
 	s.cap = capabilityStatement(d.BaseURL, d.Version, d.Now())
 	s.routes()
 	return s

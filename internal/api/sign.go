@@ -68,7 +68,7 @@ func (s *Server) sign(c *call) (*reply, error) {
 	out, err := c.write([]store.Op{{Kind: store.OpCreate, Doc: prov}}, func(out []store.Result) {
 		c.versionEvent(audit.ActionExecute, "sign", v).Outcome = http.StatusCreated
 		ev := c.versionEvent(audit.ActionCreate, "create", out[0].Version)
-		ev.Outcome, ev.PatientID = http.StatusCreated, patientOf(v)
+		ev.Outcome, ev.PatientID = http.StatusCreated, c.patientOf(v)
 	})
 	if err != nil {
 		c.versionEvent(audit.ActionExecute, "sign", v)

@@ -173,7 +173,7 @@ func (s *Server) login(c *call, req signInRequest) (int, any) {
 	c.asPerson(in.PersonID, req.Tenant)
 	if p, err := s.d.People.PersonOf(c.r.Context(), in.Token.Reveal()); err != nil {
 		return s.failure(c, err)
-	} else if rep := (&call{s: s, r: c.r, p: auth.Principal{Tenant: p.Tenant, Role: p.Role}}).allowed(access.OpSignIn); rep != nil {
+	} else if !s.permitted(c.r, p.Tenant, p.Role, access.OpSignIn).Allow {
 		return http.StatusForbidden, oauthError("forbidden", "sign-in from this address is not allowed for this account")
 	}
 	return http.StatusOK, signInStep(in)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/wardhealth/ward/internal/access"
 	"github.com/wardhealth/ward/internal/audit"
-	"github.com/wardhealth/ward/internal/auth"
 	"github.com/wardhealth/ward/internal/identity"
 )
 
@@ -194,7 +193,7 @@ func (s *Server) ssoFinish(c *call) *reply {
 		c.event(audit.ActionCreate, "sso-link", "User", in.PersonID, 0).Outcome = http.StatusCreated
 	}
 	role, err := s.ssoRole(ctx, in, o)
-	if err == nil && (&call{s: s, r: c.r, p: auth.Principal{Tenant: tenant, Role: role}}).allowed(access.OpSignIn) != nil {
+	if err == nil && !s.permitted(c.r, tenant, role, access.OpSignIn).Allow {
 		err = errAllowlist
 	}
 	if err != nil {
