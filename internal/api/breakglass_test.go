@@ -26,35 +26,14 @@ func TestBreakGlassEndToEnd(t *testing.T) {
 		c.SMTP = config.SMTP{Host: mail.Host, Port: strconv.Itoa(mail.Port), From: "ward@clinic.example", TLS: config.SMTPNoTLS}
 	})
 	ctx := context.Background()
-	svc := h.Token
-	create := func(body map[string]any) string {
-		t.Helper()
-		r := call(h, "POST", "/fhir/R4/"+body["resourceType"].(string), svc, body)
-		if r.StatusCode != http.StatusCreated {
-			t.Fatalf("create: %d %s", r.StatusCode, r.Body)
-		}
-		return r.JSON(t)["id"].(string)
-	}
+	create := func(body map[string]any) string { t.Helper(); return createResource(t, h, body) }
 	doc := create(map[string]any{"resourceType": "Practitioner"})
 	pid := create(map[string]any{"resourceType": "Patient", "name": []any{map[string]any{"family": "Thistlewood", "given": []any{"Margaret"}}}})
 	oid := create(map[string]any{"resourceType": "Observation", "status": "final", "code": map[string]any{"text": "potassium"},
 		"subject": map[string]any{"reference": "Patient/" + pid}})
 	person := func(username, role, email, fhirUser string) (identity.Person, string, string) {
 		t.Helper()
-		p, otp, err := h.App.Identity.Create(ctx, identity.Actor{Operator: true}, identity.NewPerson{Tenant: "default", Username: username, Role: role, Email: email})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fhirUser != "" {
-			if _, err := h.App.Identity.LinkFHIR(ctx, identity.Actor{Operator: true}, p.ID, fhirUser); err != nil {
-				t.Fatal(err)
-			}
-		}
-		tok, _, err := h.App.Identity.StartSession(ctx, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p, tok.Reveal(), otp.Reveal()
+		return signedInPerson(t, h, identity.NewPerson{Username: username, Role: role, Email: email}, fhirUser)
 	}
 	dr, physician, pw := person("dr.er", identity.RolePhysician, "", "Practitioner/"+doc)
 	_, officer, _ := person("po.lee", identity.RolePrivacyOfficer, "privacy@clinic.example", "")

@@ -16,17 +16,8 @@ import (
 // records are answered as absent, search results and totals filtered.
 func TestPatientCompartments(t *testing.T) {
 	h := apitest.New(t)
-	ctx := context.Background()
-	svc := h.Token
-	create := func(body map[string]any) string {
-		t.Helper()
-		r := call(h, "POST", "/fhir/R4/"+body["resourceType"].(string), svc, body)
-		if r.StatusCode != http.StatusCreated {
-			t.Fatalf("create %v: %d %s", body["resourceType"], r.StatusCode, r.Body)
-		}
-		return r.JSON(t)["id"].(string)
-	}
-	ref := func(typ, id string) map[string]any { return map[string]any{"reference": typ + "/" + id} }
+	create := func(body map[string]any) string { t.Helper(); return createResource(t, h, body) }
+	ref := reference
 	doc := create(map[string]any{"resourceType": "Practitioner", "name": []any{map[string]any{"family": "Osei"}}})
 	p1 := create(map[string]any{"resourceType": "Patient", "gender": "female"})
 	p2 := create(map[string]any{"resourceType": "Patient", "gender": "male"})
@@ -40,20 +31,8 @@ func TestPatientCompartments(t *testing.T) {
 
 	person := func(username, role, fhirUser string) string {
 		t.Helper()
-		p, _, err := h.App.Identity.Create(ctx, identity.Actor{Operator: true}, identity.NewPerson{Tenant: "default", Username: username, Role: role})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fhirUser != "" {
-			if p, err = h.App.Identity.LinkFHIR(ctx, identity.Actor{Operator: true}, p.ID, fhirUser); err != nil {
-				t.Fatal(err)
-			}
-		}
-		tok, _, err := h.App.Identity.StartSession(ctx, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok.Reveal()
+		_, tok, _ := signedInPerson(t, h, identity.NewPerson{Username: username, Role: role}, fhirUser)
+		return tok
 	}
 	physician := person("dr.osei", identity.RolePhysician, "Practitioner/"+doc)
 	unlinked := person("dr.new", identity.RolePhysician, "")
@@ -180,32 +159,14 @@ func TestConsentEnforced(t *testing.T) {
 	h := apitest.New(t)
 	ctx := context.Background()
 	svc := h.Token
-	create := func(body map[string]any) string {
-		t.Helper()
-		r := call(h, "POST", "/fhir/R4/"+body["resourceType"].(string), svc, body)
-		if r.StatusCode != http.StatusCreated {
-			t.Fatalf("create %v: %d %s", body["resourceType"], r.StatusCode, r.Body)
-		}
-		return r.JSON(t)["id"].(string)
-	}
-	ref := func(typ, id string) map[string]any { return map[string]any{"reference": typ + "/" + id} }
+	create := func(body map[string]any) string { t.Helper(); return createResource(t, h, body) }
+	ref := reference
 	doc := create(map[string]any{"resourceType": "Practitioner"})
 	pid := create(map[string]any{"resourceType": "Patient", "generalPractitioner": []any{ref("Practitioner", doc)}})
 	plain := create(map[string]any{"resourceType": "Observation", "status": "final", "code": map[string]any{"text": "pulse"}, "subject": ref("Patient", pid)})
 	psy := create(map[string]any{"resourceType": "Observation", "status": "final", "code": map[string]any{"text": "mood"}, "subject": ref("Patient", pid),
 		"meta": map[string]any{"security": []any{map[string]any{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "PSY"}}}})
-	p, _, err := h.App.Identity.Create(ctx, identity.Actor{Operator: true}, identity.NewPerson{Tenant: "default", Username: "dr.gp", Role: identity.RolePhysician})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.App.Identity.LinkFHIR(ctx, identity.Actor{Operator: true}, p.ID, "Practitioner/"+doc); err != nil {
-		t.Fatal(err)
-	}
-	tok, _, err := h.App.Identity.StartSession(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	physician := tok.Reveal()
+	_, physician, _ := signedInPerson(t, h, identity.NewPerson{Username: "dr.gp", Role: identity.RolePhysician}, "Practitioner/"+doc)
 	get := func(id string, want int) {
 		t.Helper()
 		if r := call(h, "GET", "/fhir/R4/Observation/"+id, physician, nil); r.StatusCode != want {

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,36 +15,14 @@ import (
 // rules and end the account's sessions.
 func TestRolesAsData(t *testing.T) {
 	h := apitest.New(t)
-	ctx := context.Background()
-	svc := h.Token
-	mk := func(body map[string]any) string {
-		t.Helper()
-		r := call(h, "POST", "/fhir/R4/"+body["resourceType"].(string), svc, body)
-		if r.StatusCode != http.StatusCreated {
-			t.Fatalf("create: %d %s", r.StatusCode, r.Body)
-		}
-		return r.JSON(t)["id"].(string)
-	}
+	mk := func(body map[string]any) string { t.Helper(); return createResource(t, h, body) }
 	pr := mk(map[string]any{"resourceType": "Practitioner"})
 	pid := mk(map[string]any{"resourceType": "Patient", "generalPractitioner": []any{map[string]any{"reference": "Practitioner/" + pr}}})
 	obs := map[string]any{"resourceType": "Observation", "status": "final", "code": map[string]any{"text": "pulse"}, "subject": map[string]any{"reference": "Patient/" + pid}}
 	oid := mk(obs)
 	account := func(username, role, fhirUser string) (identity.Person, string, string) {
 		t.Helper()
-		p, otp, err := h.App.Identity.Create(ctx, identity.Actor{Operator: true}, identity.NewPerson{Tenant: "default", Username: username, Role: role})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fhirUser != "" {
-			if _, err := h.App.Identity.LinkFHIR(ctx, identity.Actor{Operator: true}, p.ID, fhirUser); err != nil {
-				t.Fatal(err)
-			}
-		}
-		tok, _, err := h.App.Identity.StartSession(ctx, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p, tok.Reveal(), otp.Reveal()
+		return signedInPerson(t, h, identity.NewPerson{Username: username, Role: role}, fhirUser)
 	}
 	nurseP, nurse, _ := account("rn.a", identity.RoleNurse, "Practitioner/"+pr)
 	_, admin, adminPW := account("admin.a", identity.RoleTenantAdmin, "")
